@@ -1,0 +1,32 @@
+"""Shared test helpers: where ../shared lives, and a fresh database per test.
+
+Tests read real data from ../shared (never copied into the repo). Outside CI
+a missing file skips the test; with CI=true it fails, so CI can never pass
+by silently testing nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PAPERRADAR_SHARED", ROOT.parent / "shared"))
+
+
+def shared(relative: str) -> Path:
+    """Path of a file under ../shared; fail in CI, skip elsewhere, if it is missing."""
+    path = SHARED / relative
+    if not path.exists():
+        message = f"shared data missing: {path}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "papers.db"
