@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 # New style since 2007: YYMM.NNNN (to 2014) or YYMM.NNNNN, optional version.
 _NEW = r"(?P<new>\d{4}\.\d{4,5})"
@@ -26,6 +27,7 @@ _PREFIXES = re.compile(
     r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|oai:arxiv\.org:|arxiv:|10\.48550/arxiv\.)",
     re.IGNORECASE,
 )
+_NON_WORD = re.compile(r"[^\w]+")
 _DOI_RE = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
@@ -80,12 +82,15 @@ def normalize_doi(text: str | None) -> str | None:
 
 def normalize_title(title: str) -> str:
     """Title folded for matching: no accents, case, TeX braces or punctuation."""
-    s = unicodedata.normalize("NFKD", title)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = re.sub(r"[^\w]+", " ", s.lower())
+    s = title
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = _NON_WORD.sub(" ", s.lower())
     return " ".join(s.split())
 
 
+@lru_cache(maxsize=16384)  # the merge asks for the same titles several times per batch
 def title_key(title: str) -> str:
     """Stable hash of the normalised title: the key of last resort."""
     digest = hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()

@@ -18,7 +18,7 @@ def detect(head: bytes) -> str | None:
     """The format of an input that starts with ``head`` (decompressed)."""
     if not head.strip():
         return None
-    if _looks_binary(head):
+    if looks_binary(head):
         return None
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
@@ -28,7 +28,7 @@ def detect(head: bytes) -> str | None:
     return _detect_text(text)
 
 
-def _looks_binary(head: bytes) -> bool:
+def looks_binary(head: bytes) -> bool:
     sample = head[:8192]
     if b"\x00" in sample:
         return True

@@ -1,0 +1,296 @@
+"""The import pipeline: inputs -> format detection -> parser -> store, in batches.
+
+It reads every input to the end it can reach. A bad record is rejected with
+its file and line and never stops the good ones (unless ``strict``); a
+damaged input (unknown format, truncated gzip, broken XML) is reported in one
+line, keeps the records read before the damage, and makes the exit code 1.
+Batches are written in their own transactions, so a paper is never half
+written and a crash loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import gzip
+import queue
+import sys
+import threading
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+from tqdm import tqdm
+
+from .model import FormatError, Paper, Reject
+from .sources import FORMATS, parser_for
+from .sources.detect import HEAD_BYTES, detect, looks_binary
+from .sources.inputs import Input, expand
+from .store import SQLiteStore
+
+BATCH = 5000
+SHOWN_REJECTS = 20
+
+
+@dataclass
+class Rejected:
+    file: str
+    line: int
+    reason: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class InputResult:
+    name: str
+    format: str | None = None
+    records: int = 0
+    error: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    incomplete: Counter[str] = field(default_factory=Counter)
+    first_rejects: list[Rejected] = field(default_factory=list)
+    inputs: list[InputResult] = field(default_factory=list)
+    changed_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    aborted: str | None = None  # why a --strict import was rolled back
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{i.name}: {i.error}" for i in self.inputs if i.error]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors or self.aborted else 0
+
+    def as_json(self) -> dict[str, Any]:
+        records = self.new + self.updated + self.unchanged
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": sum(self.rejected.values()),
+            "rejected_by_reason": dict(self.rejected.most_common()),
+            "incomplete": dict(self.incomplete.most_common()),
+            "inputs": [vars(i) for i in self.inputs],
+            "errors": self.errors,
+            "aborted": self.aborted,
+            "seconds": round(self.seconds, 3),
+            "papers_per_second": round(records / self.seconds, 1) if self.seconds else None,
+        }
+
+
+class StrictAbort(Exception):
+    """--strict met a bad record or a damaged input: roll everything back."""
+
+
+def run_import(
+    store: SQLiteStore,
+    paths: list[str],
+    fmt: str | None = None,
+    strict: bool = False,
+    report: IO[str] | None = None,
+    progress: bool = True,
+) -> ImportSummary:
+    """Import every input named in ``paths``; never raises for bad data."""
+    summary = ImportSummary()
+    started = time.perf_counter()
+    inputs = _expand(paths, summary)
+    total = sum(i.size or 0 for i in inputs) or None
+    bar = tqdm(
+        total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="import", delay=0.5,
+        disable=not progress, file=sys.stderr, dynamic_ncols=True,
+    )  # fmt: skip
+    writer = _Writer(store, summary, strict)
+    writer.start()
+    job = _Job(writer, summary, strict, report, bar)
+    try:
+        for item in inputs:
+            job.read(item, fmt)
+    except StrictAbort as exc:
+        summary.aborted = str(exc)
+    except BaseException:
+        writer.finish(abort=strict)
+        raise
+    finally:
+        bar.close()
+    writer.finish(abort=summary.aborted is not None)
+    if summary.aborted:
+        summary.new = summary.updated = summary.unchanged = 0
+        summary.changed_ids = []
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _expand(paths: list[str], summary: ImportSummary) -> list[Input]:
+    inputs: list[Input] = []
+    for p in paths:
+        try:
+            inputs.extend(expand([p]))
+        except FileNotFoundError:
+            summary.inputs.append(InputResult(p, error="no such file or directory"))
+    return inputs
+
+
+class _Writer(threading.Thread):
+    """Writes batches to the store while the main thread parses the next ones.
+
+    SQLite does its work (indexing included) without holding the GIL, so on
+    two cores parsing and writing overlap. With ``strict`` the whole run is
+    one transaction that :meth:`abort` rolls back.
+    """
+
+    _ABORT = object()
+    _DONE = object()
+
+    def __init__(self, store: SQLiteStore, summary: ImportSummary, strict: bool) -> None:
+        super().__init__(name="paperradar-writer", daemon=True)
+        self.store = store
+        self.summary = summary
+        self.strict = strict
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            if self.strict:
+                with self.store.write() as conn:
+                    self._loop(conn)
+            else:
+                self._loop(None)
+        except StrictAbort:
+            pass  # rolled back by store.write()
+        except BaseException as exc:  # re-raised in the main thread by put()/finish()
+            self.error = exc
+            while True:  # keep draining so the producer never blocks forever
+                if self.queue.get() in (self._DONE, self._ABORT):
+                    break
+        finally:
+            self.store.close()
+
+    def _loop(self, conn: Any) -> None:
+        while True:
+            item = self.queue.get()
+            if item is self._DONE:
+                return
+            if item is self._ABORT:
+                raise StrictAbort()
+            papers, origin = item
+            result = self.store.merge(papers, origin, conn=conn)
+            s = self.summary
+            s.new += result.new
+            s.updated += result.updated
+            s.unchanged += result.unchanged
+            s.changed_ids.extend(result.ids)
+
+    def put(self, papers: list[Paper], origin: str) -> None:
+        self._check()
+        self.queue.put((papers, origin))
+
+    def finish(self, abort: bool = False) -> None:
+        self.queue.put(self._ABORT if abort else self._DONE)
+        self.join()
+        self._check()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+class _Job:
+    """State of one import run: the open batch, counters, the report file."""
+
+    def __init__(self, writer: _Writer, summary: ImportSummary, strict: bool, report: IO[str] | None, bar: tqdm) -> None:
+        self.writer = writer
+        self.summary = summary
+        self.strict = strict
+        self.report = report
+        self.bar = bar
+        self.batch: list[Paper] = []
+        self.origin = ""
+        self.records = 0
+
+    def read(self, item: Input, fmt: str | None) -> None:
+        result = InputResult(item.name)
+        self.summary.inputs.append(result)
+        self.origin = item.name
+        try:
+            with item.open(self.bar.update) as stream:
+                head = stream.peek(HEAD_BYTES)[:HEAD_BYTES]
+                result.format = fmt or detect(head)
+                if result.format is None and head.strip():
+                    result.error = _unknown_format(head)
+                elif result.format is None:
+                    pass  # an empty input: read to its end, nothing in it
+                else:
+                    for line, record in parser_for(result.format)(stream, item.name):
+                        result.records += 1
+                        self.take(item.name, line, record)
+        except StrictAbort:
+            raise
+        except (FormatError, EOFError, gzip.BadGzipFile, zlib.error, OSError, UnicodeDecodeError, ValueError) as exc:
+            result.error = _describe(exc)
+        finally:
+            self.flush()
+        if result.error and self.strict:
+            raise StrictAbort(f"{item.name}: {result.error}")
+
+    def take(self, name: str, line: int, record: Paper | Reject) -> None:
+        if isinstance(record, Reject):
+            rejected = Rejected(name, line, record.reason, record.detail)
+            if self.strict:
+                raise StrictAbort(str(rejected))
+            self.summary.rejected[record.reason] += 1
+            if len(self.summary.first_rejects) < SHOWN_REJECTS:
+                self.summary.first_rejects.append(rejected)
+            if self.report is not None:
+                self.report.write(orjson.dumps(vars(rejected)).decode() + "\n")
+            return
+        if not record.abstract:
+            self.summary.incomplete["missing abstract"] += 1
+        if not record.authors:
+            self.summary.incomplete["missing authors"] += 1
+        self.batch.append(record)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        self.writer.put(self.batch, self.origin)
+        self.records += len(self.batch)
+        self.batch = []
+        self.bar.set_postfix(papers=self.records, refresh=False)
+
+
+def _unknown_format(head: bytes) -> str:
+    kind = "binary data" if looks_binary(head) else "text in no known format"
+    return f"not a recognised format ({kind}); use --format to name one of: {', '.join(FORMATS)}"
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for a damaged input, without a traceback."""
+    if isinstance(exc, EOFError):
+        return "truncated gzip file (compressed data ends early)"
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        return f"damaged gzip data ({exc})"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"bad encoding: invalid UTF-8 at byte {exc.start}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
+

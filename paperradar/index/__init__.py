@@ -1,0 +1,1 @@
+"""Indexes: how papers are found (keyword now; semantic vectors later)."""

@@ -1,0 +1,1 @@
+"""Ranking: ordering what the indexes find (search results, feeds)."""

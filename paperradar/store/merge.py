@@ -1,0 +1,95 @@
+"""How a newly read record merges into the stored one. Pure functions, no SQL.
+
+Rules, field by field:
+- a field the new record lacks never erases what is stored;
+- otherwise the fresher metadata wins (``meta_date``; on a tie the later
+  import wins, which makes a re-import of the same data a no-op);
+- ``published`` (first listed) keeps the earliest day seen, ``updated``
+  and ``version`` the latest;
+- ``links`` and ``extra`` are unions, the fresher record winning per key.
+Each stored field remembers the ``meta_date`` that set it (``field_dates``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ids import title_key
+from ..model import Paper
+
+# Fields merged by "fresher wins"; the rest have their own rules below.
+_FRESHER_WINS = ("title", "abstract", "authors", "categories", "comment", "journal_ref", "doi")
+_UNION = ("links", "extra")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def new_row(paper: Paper, now: str) -> dict[str, Any]:
+    """The stored row for a paper seen for the first time."""
+    stamp = paper.meta_date or ""
+    row: dict[str, Any] = {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract or "",
+        "authors": list(paper.authors),
+        "categories": list(paper.categories),
+        "published": paper.published,
+        "updated": paper.updated,
+        "version": paper.version,
+        "comment": paper.comment,
+        "journal_ref": paper.journal_ref,
+        "doi": paper.doi,
+        "links": dict(paper.links),
+        "extra": dict(paper.extra),
+        "title_key": title_key(paper.title),
+        "created_at": now,
+        "changed_at": now,
+    }
+    row["field_dates"] = {f: stamp for f in _FRESHER_WINS + _UNION if not _empty(row[f])}
+    return row
+
+
+def merge_row(stored: dict[str, Any], paper: Paper, now: str) -> dict[str, Any]:
+    """The row after merging ``paper`` into ``stored`` (which is not modified)."""
+    row = dict(stored)
+    dates = dict(stored["field_dates"])
+    stamp = paper.meta_date or ""
+    incoming = new_row(paper, now)
+    for field in _FRESHER_WINS:
+        value = incoming[field]
+        if _empty(value):
+            continue
+        if _empty(row[field]) or stamp >= dates.get(field, ""):
+            row[field] = value
+            dates[field] = stamp
+    for field in _UNION:
+        value = incoming[field]
+        if _empty(value):
+            continue
+        if stamp >= dates.get(field, ""):
+            row[field] = {**row[field], **value}
+            dates[field] = stamp
+        else:
+            row[field] = {**value, **row[field]}
+    row["published"] = _pick(min, row["published"], paper.published)
+    row["updated"] = _pick(max, row["updated"], paper.updated)
+    row["version"] = _pick(max, row["version"], paper.version)
+    row["title_key"] = title_key(row["title"])
+    row["field_dates"] = dates
+    return row
+
+
+def _pick(choose: Any, a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return choose(a, b)
+
+
+def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when two rows hold the same paper data (bookkeeping aside)."""
+    skip = {"created_at", "changed_at", "field_dates", "rowid"}
+    return all(a.get(k) == b.get(k) for k in a.keys() | b.keys() if k not in skip)

@@ -1,0 +1,458 @@
+"""The SQLite store: the one module that owns paperradar's SQL.
+
+SQLite runs in WAL mode so readers never wait for the writer; writes go in
+short ``BEGIN IMMEDIATE`` transactions of one batch each, so a paper is
+either wholly written or not at all, and a crash loses at most the batch in
+flight. A second writer waits (busy timeout) instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..ids import parse_arxiv_id, title_key
+from ..model import Paper
+from .merge import merge_row, new_row, same
+from .migrations import migrate
+
+_JSON_FIELDS = ("authors", "categories", "links", "extra", "field_dates")
+_COLUMNS = (
+    "rowid", "id", "title", "abstract", "authors", "categories", "published", "updated", "version",
+    "comment", "journal_ref", "doi", "links", "extra", "upvotes", "title_key", "field_dates",
+    "created_at", "changed_at",
+)  # fmt: skip
+_SELECT = "SELECT " + ", ".join(f"p.{c}" for c in _COLUMNS) + " FROM papers p"
+_FTS_COLUMNS = ("title", "abstract", "authors")  # what the keyword index holds, in its order
+_FTS = ", ".join(_FTS_COLUMNS)
+_CHUNK = 900  # ids per IN (...) list
+
+
+class QuerySyntaxError(ValueError):
+    """The keyword index rejected a query expression."""
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def upvote_site(source: str) -> str:
+    """Where an upvote count was observed: every Hugging Face response counts as one site."""
+    return "huggingface" if source.startswith("hf") else source
+
+
+@dataclass
+class MergeResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: list[str] = field(default_factory=list)  # ids written (new or updated)
+
+
+@dataclass
+class SearchFilters:
+    category: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+class SQLiteStore:
+    """Papers in one SQLite file. Safe to share between threads for reads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        migrate(self.conn)
+
+    # -- connections -------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (sqlite3 connections are per thread)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA mmap_size=1073741824")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it lands, or none of it."""
+        with self._write_lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- writing -----------------------------------------------------------
+
+    def merge(self, papers: list[Paper], origin: str, conn: sqlite3.Connection | None = None) -> MergeResult:
+        """Merge a batch of parsed papers in one transaction (or in ``conn``'s).
+
+        Records of the same paper, in the batch or already stored, become one
+        row; see :mod:`paperradar.store.merge` for the per-field rules.
+        """
+        if conn is None:
+            with self.write() as c:
+                return self._merge(papers, origin, c)
+        return self._merge(papers, origin, conn)
+
+    def _merge(self, papers: list[Paper], origin: str, conn: sqlite3.Connection) -> MergeResult:
+        now = utcnow()
+        result = MergeResult()
+        stored = self._resolve(papers, conn)
+        groups: dict[str, list[Paper]] = {}
+        for paper in papers:
+            groups.setdefault(paper.id, []).append(paper)
+        next_rowid = (conn.execute("SELECT MAX(rowid) FROM papers").fetchone()[0] or 0) + 1
+        inserts, updates, category_rows, upvote_rows, provenance = [], [], [], [], []
+        for key, group in groups.items():
+            before = stored.get(key)
+            row = before
+            for paper in group:
+                row = new_row(paper, now) if row is None else merge_row(row, paper, now)
+            assert row is not None
+            votes_changed = self._collect_upvotes(before, group, upvote_rows, conn)
+            if before is None:
+                row["rowid"] = next_rowid
+                next_rowid += 1
+                inserts.append(row)
+                result.new += 1
+            elif not same(before, row) or votes_changed:
+                row["changed_at"] = now
+                updates.append((before, row))
+                result.updated += 1
+            else:
+                result.unchanged += 1
+                for paper in group:
+                    provenance.append((row["rowid"], paper.source, origin, now, now, False))
+                continue
+            result.ids.append(row["id"])
+            if before is None or before["categories"] != row["categories"]:
+                category_rows.append(row)
+            for paper in group:
+                provenance.append((row["rowid"], paper.source, origin, now, now, True))
+        self._write_rows(conn, inserts, updates, category_rows, upvote_rows, provenance)
+        return result
+
+    def _resolve(self, papers: list[Paper], conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+        """Find the stored rows the batch merges into, keyed by each paper's final id.
+
+        Changes ``paper.id`` where a record without arXiv id matches a stored
+        paper by DOI or title, and lets an arXiv record absorb a stored
+        title-only or DOI-only row of the same paper (the row keeps its
+        rowid, upvotes and provenance; only its key changes).
+        """
+        by_id = self._rows_where("p.id", {p.id for p in papers}, conn)
+        dois = {p.doi for p in papers if p.doi and p.id not in by_id}
+        tkeys = {title_key(p.title) for p in papers if p.id not in by_id}
+        by_doi: dict[str, dict[str, Any]] = {}
+        for row in self._rows_where("p.doi", dois, conn).values():
+            by_doi.setdefault(row["doi"], row)
+        by_title: dict[str, dict[str, Any]] = {}
+        for row in sorted(self._rows_where("p.title_key", tkeys, conn).values(), key=_title_pref):
+            by_title.setdefault(row["title_key"], row)
+        absorbed: set[int] = set()
+        batch_titles: dict[str, str] = {}
+        for p in papers:
+            if p.arxiv_id or p.doi:
+                batch_titles.setdefault(title_key(p.title), p.id)
+        for p in papers:
+            if p.id in by_id:
+                continue
+            tk = title_key(p.title)
+            if p.arxiv_id or p.doi:
+                doi_row = by_doi.get(p.doi) if p.doi else None
+                if doi_row is not None and not p.arxiv_id:
+                    p.id = doi_row["id"]  # a DOI-only record joins the paper with that DOI
+                    by_id.setdefault(p.id, doi_row)
+                    continue
+                # Absorb a stored row that was filed under a weaker key.
+                weaker = None
+                if doi_row is not None and doi_row["id"].startswith("doi:"):
+                    weaker = doi_row
+                elif by_title.get(tk) is not None and by_title[tk]["id"].startswith("title:"):
+                    weaker = by_title[tk]
+                if weaker is not None and weaker["rowid"] not in absorbed:
+                    absorbed.add(weaker["rowid"])
+                    by_id[p.id] = {**weaker, "id": p.id}
+            elif not p.source_id:
+                match = by_title.get(tk)
+                if match is not None:
+                    p.id = match["id"]
+                    by_id.setdefault(p.id, match)
+                elif tk in batch_titles:
+                    p.id = batch_titles[tk]
+        return by_id
+
+    def _rows_where(self, column: str, values: Iterable[str], conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+        values = list(values)
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(values), _CHUNK):
+            chunk = values[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in conn.execute(f"{_SELECT} WHERE {column} IN ({marks})", chunk):
+                row = _decode(r)
+                out[row["id"]] = row
+        return out
+
+    def _collect_upvotes(
+        self, before: dict[str, Any] | None, group: list[Paper], out: list[tuple], conn: sqlite3.Connection
+    ) -> bool:
+        """Queue the newest upvote observation per site; True if a count changes."""
+        seen: dict[str, tuple[int, str]] = {}
+        for paper in group:
+            if paper.upvotes is None:
+                continue
+            site = upvote_site(paper.source)
+            obs = (int(paper.upvotes), paper.upvotes_at or utcnow()[:10])
+            if site not in seen or obs[1] >= seen[site][1]:
+                seen[site] = obs
+        if not seen:
+            return False
+        current: dict[str, tuple[int, str]] = {}
+        if before is not None:
+            for site, count, at in conn.execute(
+                "SELECT site, count, observed_at FROM upvotes WHERE paper = ?", (before["rowid"],)
+            ):
+                current[site] = (count, at)
+        changed = False
+        for site, (count, at) in seen.items():
+            old = current.get(site)
+            if old is None or at >= old[1]:
+                out.append((group[0].id, site, count, at))
+                changed = changed or old is None or old[0] != count
+        return changed
+
+    def _write_rows(
+        self,
+        conn: sqlite3.Connection,
+        inserts: list[dict[str, Any]],
+        updates: list[tuple[dict[str, Any], dict[str, Any]]],
+        category_rows: list[dict[str, Any]],
+        upvote_rows: list[tuple],
+        provenance: list[tuple],
+    ) -> None:
+        cols = [c for c in _COLUMNS if c != "upvotes"]
+        if inserts:
+            conn.executemany(
+                f"INSERT INTO papers ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [_encode(r, cols) for r in inserts],
+            )
+            conn.execute(
+                f"INSERT INTO papers_fts (rowid, {_FTS}) SELECT rowid, {_FTS} FROM papers WHERE rowid BETWEEN ? AND ?",
+                (inserts[0]["rowid"], inserts[-1]["rowid"]),
+            )
+        if updates:
+            reindex = [(b, r) for b, r in updates if any(b[c] != r[c] for c in _FTS_COLUMNS)]
+            conn.executemany(
+                f"INSERT INTO papers_fts (papers_fts, rowid, {_FTS}) VALUES ('delete', ?, ?, ?, ?)",
+                [(b["rowid"], *_encode(b, list(_FTS_COLUMNS))) for b, _ in reindex],
+            )
+            sets = ", ".join(f"{c} = ?" for c in cols if c != "rowid")
+            conn.executemany(
+                f"UPDATE papers SET {sets} WHERE rowid = ?",
+                [_encode(r, [c for c in cols if c != "rowid"]) + (r["rowid"],) for _, r in updates],
+            )
+            conn.executemany(
+                f"INSERT INTO papers_fts (rowid, {_FTS}) SELECT rowid, {_FTS} FROM papers WHERE rowid = ?",
+                [(r["rowid"],) for _, r in reindex],
+            )
+        if category_rows:
+            conn.executemany("DELETE FROM paper_categories WHERE paper = ?", [(r["rowid"],) for r in category_rows])
+            conn.executemany(
+                "INSERT OR IGNORE INTO paper_categories (category, paper, is_primary) VALUES (?, ?, ?)",
+                [(c, r["rowid"], int(i == 0)) for r in category_rows for i, c in enumerate(r["categories"])],
+            )
+        if upvote_rows:
+            conn.executemany(
+                """INSERT INTO upvotes (paper, site, count, observed_at)
+                   SELECT rowid, ?, ?, ? FROM papers WHERE id = ?
+                   ON CONFLICT (paper, site) DO UPDATE SET count = excluded.count, observed_at = excluded.observed_at
+                   WHERE excluded.observed_at >= upvotes.observed_at""",
+                [(site, count, at, pid) for pid, site, count, at in upvote_rows],
+            )
+            conn.executemany(
+                "UPDATE papers SET upvotes = (SELECT COALESCE(SUM(count), 0) FROM upvotes WHERE paper = papers.rowid)"
+                " WHERE id = ?",
+                [(pid,) for pid in {r[0] for r in upvote_rows}],
+            )
+        if provenance:
+            conn.executemany(
+                "INSERT OR IGNORE INTO provenance (paper, source, origin, first_seen, last_changed) VALUES (?, ?, ?, ?, ?)",
+                [p[:5] for p in provenance],
+            )
+            conn.executemany(
+                "UPDATE provenance SET last_changed = ?, origin = ? WHERE paper = ? AND source = ?",
+                [(p[4], p[2], p[0], p[1]) for p in provenance if p[5]],
+            )
+
+    def add_vote(self, paper_id: str, site: str = "local", delta: int = 1) -> int:
+        """Add ``delta`` to a site's upvote count (``paperradar vote``); returns the new total."""
+        with self.write() as conn:
+            row = conn.execute("SELECT rowid FROM papers WHERE id = ?", (paper_id,)).fetchone()
+            if row is None:
+                raise KeyError(paper_id)
+            conn.execute(
+                """INSERT INTO upvotes (paper, site, count, observed_at) VALUES (?, ?, MAX(?, 0), ?)
+                   ON CONFLICT (paper, site) DO UPDATE SET count = MAX(upvotes.count + ?, 0),
+                   observed_at = excluded.observed_at""",
+                (row[0], site, delta, utcnow(), delta),
+            )
+            conn.execute(
+                "UPDATE papers SET upvotes = (SELECT COALESCE(SUM(count), 0) FROM upvotes WHERE paper = ?)"
+                " WHERE rowid = ?",
+                (row[0], row[0]),
+            )
+            return int(conn.execute("SELECT upvotes FROM papers WHERE rowid = ?", (row[0],)).fetchone()[0])
+
+    # -- reading -----------------------------------------------------------
+
+    def get(self, paper_id: str) -> dict[str, Any] | None:
+        """A paper by key; an arXiv id with version or URL wrapper works too."""
+        parsed = parse_arxiv_id(paper_id)
+        key = parsed[0] if parsed else paper_id.strip()
+        r = self.conn.execute(f"{_SELECT} WHERE p.id = ?", (key,)).fetchone()
+        if r is None:
+            return None
+        row = _decode(r)
+        row["sources"] = [
+            dict(s)
+            for s in self.conn.execute(
+                "SELECT source, origin, first_seen, last_changed FROM provenance WHERE paper = ? ORDER BY first_seen",
+                (row["rowid"],),
+            )
+        ]
+        row["upvote_sources"] = [
+            dict(s)
+            for s in self.conn.execute(
+                "SELECT site, count, observed_at FROM upvotes WHERE paper = ? ORDER BY site", (row["rowid"],)
+            )
+        ]
+        return row
+
+    def search(
+        self, fts_query: str, filters: SearchFilters, limit: int = 20, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """BM25-ranked matches of an FTS5 expression (built by paperradar.index.keyword).
+
+        Weights: title 10, abstract 4, authors 2. Snippets mark matched terms
+        with \\x02 ... \\x03 so each surface can render them safely.
+        """
+        where, params = _filter_sql(filters)
+        sql = (
+            f"SELECT {', '.join('p.' + c for c in _COLUMNS)},"
+            " bm25(papers_fts, 10.0, 4.0, 2.0) AS score,"
+            " snippet(papers_fts, 1, char(2), char(3), '…', 40) AS snippet"
+            " FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid"
+            f" WHERE papers_fts MATCH ? {where} ORDER BY score LIMIT ? OFFSET ?"
+        )
+        try:
+            rows = self.conn.execute(sql, (fts_query, *params, limit, offset)).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise QuerySyntaxError(str(exc)) from exc
+        out = []
+        for r in rows:
+            row = _decode(r)
+            row["score"] = -float(r["score"])
+            row["snippet"] = r["snippet"]
+            out.append(row)
+        return out
+
+    def feed(
+        self, start: str, end: str, category: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Papers first listed in [start, end], most upvoted first, then newest; and their count."""
+        where, params = _filter_sql(SearchFilters(category=category, since=start, until=end))
+        base = f"FROM papers p WHERE 1 = 1 {where}"
+        total = self.conn.execute(f"SELECT COUNT(*) {base}", params).fetchone()[0]
+        rows = self.conn.execute(
+            f"{_SELECT} WHERE 1 = 1 {where} ORDER BY p.upvotes DESC, p.published DESC, p.id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+        return [_decode(r) for r in rows], int(total)
+
+    def stats(self) -> dict[str, Any]:
+        conn = self.conn
+        papers = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+        first, last = conn.execute("SELECT MIN(published), MAX(published) FROM papers").fetchone()
+        by_source = {
+            s: n for s, n in conn.execute("SELECT source, COUNT(*) FROM provenance GROUP BY source ORDER BY 2 DESC")
+        }
+        by_category = {
+            c: n
+            for c, n in conn.execute(
+                "SELECT category, COUNT(*) FROM paper_categories WHERE is_primary = 1 GROUP BY category ORDER BY 2 DESC, 1"
+            )
+        }
+        with_upvotes = conn.execute("SELECT COUNT(*) FROM papers WHERE upvotes > 0").fetchone()[0]
+        return {
+            "papers": papers,
+            "by_source": by_source,
+            "by_category": by_category,
+            "date_range": {"first": first, "last": last},
+            "with_upvotes": with_upvotes,
+        }
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+
+
+def _title_pref(row: dict[str, Any]) -> tuple[int, str]:
+    """When several stored papers share a title, join the arXiv one first."""
+    rid = row["id"]
+    return (0 if parse_arxiv_id(rid) else 1 if rid.startswith("doi:") else 2, rid)
+
+
+def _filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if filters.category:
+        clauses.append("AND p.rowid IN (SELECT paper FROM paper_categories WHERE category = ?)")
+        params.append(filters.category)
+    if filters.since:
+        clauses.append("AND p.published >= ?")
+        params.append(filters.since)
+    if filters.until:
+        clauses.append("AND p.published <= ?")
+        params.append(filters.until)
+    return " ".join(clauses), params
+
+
+def _decode(r: sqlite3.Row) -> dict[str, Any]:
+    row = {c: r[c] for c in _COLUMNS}
+    for f in _JSON_FIELDS:
+        row[f] = orjson.loads(row[f]) if row[f] else ({} if f in ("links", "extra", "field_dates") else [])
+    return row
+
+
+def _encode(row: dict[str, Any], cols: list[str]) -> tuple:
+    return tuple(orjson.dumps(row[c]).decode() if c in _JSON_FIELDS else row[c] for c in cols)
+
