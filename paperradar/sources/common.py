@@ -38,6 +38,8 @@ def clean_abstract(text: Any) -> str:
     """Join hard-wrapped lines, keep paragraph breaks, cap the length."""
     if not isinstance(text, str):
         return ""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\n\n" in text or "\n \n" in text:
         paragraphs = [" ".join(p.split()) for p in _PARA.split(text.strip())]
         out = "\n\n".join(p for p in paragraphs if p)
@@ -93,8 +95,17 @@ def iso_timestamp(value: Any) -> str | None:
     if not value:
         return None
     s = str(value).strip()
-    if re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$", s):
-        return s.replace(" ", "T")
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", s):
+        return s
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", s):
+        # Timestamps compare as strings in the store: bring every one to UTC "Z" form.
+        try:
+            parsed = datetime.fromisoformat(s.replace("Z", "+00:00").replace(" ", "T"))
+        except ValueError:
+            return iso_date(s)
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(timezone.utc)
+        return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         return parsedate_to_datetime(s).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (TypeError, ValueError, IndexError):

@@ -39,7 +39,7 @@ def entry(pid: str = "2503.02682", **paper_fields) -> dict:
         "title": "A Title",
         "summary": "An abstract.",
         "authors": [{"name": "Ann Author", "hidden": False}],
-        "publishedAt": "2025-03-04T14:54:45.000Z",
+        "publishedAt": "2025-03-04T14:54:45Z",
         "upvotes": 3,
     }
     paper.update(paper_fields)
@@ -65,7 +65,7 @@ def test_daily_2025_03_05_first_and_last_entry() -> None:
     ]  # fmt: skip
     assert first.upvotes == 12
     assert first.upvotes_at == first.published == "2025-03-05"
-    assert first.meta_date == "2025-03-04T14:54:45.000Z"
+    assert first.meta_date == "2025-03-04T14:54:45Z"
     assert first.links["hf"] == "https://huggingface.co/papers/2503.02682"
     assert first.links["code"] == "https://github.com/WeiminXiong/MPO"
     assert first.links["abs"] == "https://arxiv.org/abs/2503.02682"
@@ -90,7 +90,7 @@ def test_daily_2026_08_21_new_fields() -> None:
     assert first.authors[:2] == ["Chengsong Huang", "Zifeng Wang"] and first.authors[-1] == "Chen-Yu Lee"
     assert first.upvotes == 163
     assert first.published == first.upvotes_at == "2026-08-21"
-    assert first.meta_date == "2026-08-20T00:00:00.000Z"
+    assert first.meta_date == "2026-08-20T00:00:00Z"
     assert first.links["code"] == "https://github.com/google-research/envharness"
     assert first.links["project"] == "https://envharness.com/"
     assert first.extra["ai_keywords"][:3] == ["LLM agents", "Environment Harness", "EnvHarness"]
@@ -111,7 +111,7 @@ def test_daily_reconstructed_compact_file() -> None:
     assert len(first.authors) == 17
     assert first.authors[:5] == ["Zongyu Lin", "Wei Liu", "Chen Chen", "Jiasen Lu", "Wenze Hu"]
     assert first.published == "2024-12-11"
-    assert first.meta_date == "2024-12-10T18:27:06.000Z"
+    assert first.meta_date == "2024-12-10T18:27:06Z"
 
 
 def test_daily_hidden_authors_are_kept_in_order() -> None:
@@ -185,7 +185,7 @@ def test_search_llama3_herd() -> None:
     assert first.upvotes == 115
     assert first.upvotes_at in (before, after)
     assert first.published == "2024-07-31"
-    assert first.meta_date == "2024-07-31T17:54:27.000Z"
+    assert first.meta_date == "2024-07-31T17:54:27Z"
     assert first.authors[:3] == ["Abhimanyu Dubey", "Abhinav Jauhri", "Abhinav Pandey"]
     assert first.authors[-1] == "Zhiwei Zhao"
     assert "Onur Çelebi" in first.authors
