@@ -20,10 +20,12 @@ from ..model import Paper
 # Fields merged by "fresher wins"; the rest have their own rules below.
 _FRESHER_WINS = ("title", "abstract", "authors", "categories", "comment", "journal_ref", "doi")
 _UNION = ("links", "extra")
+_DATED = _FRESHER_WINS + _UNION
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    # Field values are strings, lists, dicts or None: "not value" is the test.
+    return not value
 
 
 def new_row(paper: Paper, now: str) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def new_row(paper: Paper, now: str) -> dict[str, Any]:
         "created_at": now,
         "changed_at": now,
     }
-    row["field_dates"] = {f: stamp for f in _FRESHER_WINS + _UNION if not _empty(row[f])}
+    row["field_dates"] = {f: stamp for f in _DATED if row[f]}
     return row
 
 

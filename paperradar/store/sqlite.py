@@ -454,5 +454,6 @@ def _decode(r: sqlite3.Row) -> dict[str, Any]:
 
 
 def _encode(row: dict[str, Any], cols: list[str]) -> tuple:
-    return tuple(orjson.dumps(row[c]).decode() if c in _JSON_FIELDS else row[c] for c in cols)
+    dumps = orjson.dumps
+    return tuple(dumps(row[c]).decode() if c in _JSON_FIELDS else row[c] for c in cols)
 
