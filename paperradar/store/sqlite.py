@@ -89,7 +89,6 @@ class SQLiteStore:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-65536")
-            conn.execute("PRAGMA mmap_size=1073741824")
             self._local.conn = conn
         return conn
 
@@ -136,30 +135,27 @@ class SQLiteStore:
         inserts, updates, category_rows, upvote_rows, provenance = [], [], [], [], []
         for key, group in groups.items():
             before = stored.get(key)
-            row = before
-            for paper in group:
-                row = new_row(paper, now) if row is None else merge_row(row, paper, now)
-            assert row is not None
-            votes_changed = self._collect_upvotes(before, group, upvote_rows, conn)
+            row, changes = _fold(before, group, now)
+            if self._collect_upvotes(before, group, upvote_rows, conn) and before is not None and not changes:
+                changes = 1  # only the upvote count moved: still an update
+            # Each record counts once: a new paper's first record is "new",
+            # the others "updated" if they changed it, else "unchanged".
+            result.new += before is None
+            result.updated += changes
+            result.unchanged += len(group) - (before is None) - changes
             if before is None:
                 row["rowid"] = next_rowid
                 next_rowid += 1
                 inserts.append(row)
-                result.new += 1
-            elif not same(before, row) or votes_changed:
+            elif changes:
                 row["changed_at"] = now
                 updates.append((before, row))
-                result.updated += 1
-            else:
-                result.unchanged += 1
-                for paper in group:
-                    provenance.append((row["rowid"], paper.source, origin, now, now, False))
-                continue
-            result.ids.append(row["id"])
-            if before is None or before["categories"] != row["categories"]:
-                category_rows.append(row)
             for paper in group:
-                provenance.append((row["rowid"], paper.source, origin, now, now, True))
+                provenance.append((row["rowid"], paper.source, origin, now, now, before is None or changes > 0))
+            if before is None or changes:
+                result.ids.append(row["id"])
+                if before is None or before["categories"] != row["categories"]:
+                    category_rows.append(row)
         self._write_rows(conn, inserts, updates, category_rows, upvote_rows, provenance)
         return result
 
@@ -424,6 +420,22 @@ class SQLiteStore:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+
+
+def _fold(before: dict[str, Any] | None, group: list[Paper], now: str) -> tuple[dict[str, Any], int]:
+    """Merge a paper's records in order; returns the row and how many records changed it."""
+    row = before
+    changes = 0
+    for paper in group:
+        if row is None:
+            row = new_row(paper, now)
+            continue
+        merged = merge_row(row, paper, now)
+        if not same(row, merged):
+            changes += 1
+        row = merged
+    assert row is not None
+    return row, changes
 
 
 def _title_pref(row: dict[str, Any]) -> tuple[int, str]:
