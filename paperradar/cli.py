@@ -17,6 +17,7 @@ import orjson
 from . import __version__
 from .config import ENV_DB, resolve_db
 from .present import paper_json, snippet_text
+from .index.keyword import IndexBusy, catch_up, keyword_index
 from .rank import feed as feeds
 from .rank.search import Filters, keyword_search
 from .sources import FORMATS
@@ -177,6 +178,7 @@ def cmd_search(store: SQLiteStore, args: argparse.Namespace) -> int:
     filters = Filters(category=args.category, author=args.author, since=args.since, until=args.until)
     if args.offset < 0:
         raise UsageError("--offset must not be negative")
+    _refresh_index(store)
     rows = keyword_search(store, args.query, filters, limit=args.limit, offset=args.offset)
     if args.json:
         _emit_json([paper_json(r) for r in rows])
@@ -259,6 +261,20 @@ def cmd_vote(store: SQLiteStore, args: argparse.Namespace) -> int:
     else:
         print(f"{row['id']}: {total} upvotes")
     return 0
+
+
+def _refresh_index(store: SQLiteStore) -> None:
+    """Index what the keyword index lacks (after an interrupted import); skip if an import is running."""
+    index = keyword_index(store)
+    try:
+        index.writer(wait=0)
+    except IndexBusy:
+        return
+    try:
+        catch_up(store, index)
+    finally:
+        index.close()
+    index.refresh()
 
 
 def _print_paper(row: dict[str, Any], rank: int) -> None:

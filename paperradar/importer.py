@@ -23,6 +23,7 @@ from typing import IO, Any
 import orjson
 from tqdm import tqdm
 
+from .index.keyword import META_SEQ, KeywordIndex, catch_up, keyword_index
 from .model import FormatError, Paper, Reject
 from .sources import FORMATS, parser_for
 from .sources.detect import HEAD_BYTES, detect, looks_binary
@@ -163,13 +164,20 @@ class _Writer(threading.Thread):
 
     def run(self) -> None:
         try:
+            index = keyword_index(self.store)
+            index.writer(wait=600)  # one writer at a time: wait for another import to finish
             if self.strict:
                 with self.store.write() as conn:
-                    self._loop(conn)
+                    self._loop(conn, None)
             else:
-                self._loop(None)
+                catch_up(self.store, index)  # whatever an interrupted run left unindexed
+                self._loop(None, index)
+                index.commit()
+                self.store.set_meta(META_SEQ, str(self.store.max_seq()))
+            catch_up(self.store, index)  # --strict: index what the transaction committed
+            index.close()
         except StrictAbort:
-            pass  # rolled back by store.write()
+            keyword_index(self.store).close()  # rolled back by store.write(); nothing to index
         except BaseException as exc:  # re-raised in the main thread by put()/finish()
             self.error = exc
             while True:  # keep draining so the producer never blocks forever
@@ -178,7 +186,7 @@ class _Writer(threading.Thread):
         finally:
             self.store.close()
 
-    def _loop(self, conn: Any) -> None:
+    def _loop(self, conn: Any, index: KeywordIndex | None) -> None:
         while True:
             item = self.queue.get()
             if item is self._DONE:
@@ -187,6 +195,8 @@ class _Writer(threading.Thread):
                 raise StrictAbort()
             papers, origin = item
             result = self.store.merge(papers, origin, conn=conn)
+            if index is not None:
+                index.add(result.rows, replace=result.updated > 0)
             s = self.summary
             s.new += result.new
             s.updated += result.updated

@@ -1,119 +1,278 @@
-"""Turn what a user types into a safe SQLite FTS5 query.
+"""The keyword index: BM25 over title, abstract and authors, in tantivy.
 
-Users type search-engine syntax, not FTS5 syntax. We understand a small,
-familiar grammar and emit FTS5 in which every term is a quoted string, so
-no input can produce an FTS5 syntax error:
+Why tantivy and not SQLite FTS5: measured on the 115k arXiv file, FTS5 took
+100-400 ms for common one-word queries ("model", "learning") because it
+scores every match, and indexing inside SQLite's write transaction doubled
+import time; tantivy answers the same queries in under 1 ms (block-max WAND
+top-k) and indexes in its own threads.
 
-- ``word`` (all words must match), ``"exact phrase"``, ``prefix*``
-- ``a OR b``, ``-word`` / ``NOT word`` to exclude
-- ``title:word``, ``abstract:word``, ``author:name`` (also with phrases)
-
-Anything else (brackets, stray quotes, operators FTS5 would reject) falls
-back to plain terms.
+The index is derived data: the store is the truth. Every write to the store
+stamps rows with a ``seq``; :func:`catch_up` indexes whatever the index has
+not seen (a fresh index, a crash between the two commits, a deleted index
+directory) and records the seq it reached in the store's ``meta`` table.
+Queries are built as query objects from :mod:`paperradar.index.query`
+clauses, never parsed from strings, so no user input is a syntax error.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-FIELDS = {"title": "title", "abstract": "abstract", "author": "authors", "authors": "authors"}
-MAX_TERMS = 64  # a pasted abstract is still a query, but a bounded one
-_TOKEN = re.compile(r'(-?)(?:(\w+):)?("([^"]*)"?|[^\s"]+)')
-_WORD = re.compile(r"\w", re.UNICODE)
+import tantivy
+
+from ..store import SQLiteStore
+from .query import Clause, ParsedQuery, author_clause
+
+META_SEQ = "keyword_index_seq"
+SCHEMA_VERSION = "1"
+# Field weights: a word in the title says more than one in the abstract.
+WEIGHTS = {"title": 10.0, "abstract": 4.0, "authors": 2.0}
+MARK_START, MARK_END = "\x02", "\x03"
+_TEXT_FIELDS = ("title", "abstract", "authors")
+
+
+def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+    )
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+_STEMMED = _analyzer(stem=True)
+_PLAIN = _analyzer(stem=False)
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("rowid", stored=True, indexed=True, fast=True)
+    sb.add_text_field("title", stored=False, tokenizer_name="paper")
+    sb.add_text_field("abstract", stored=True, tokenizer_name="paper")
+    sb.add_text_field("authors", stored=False, tokenizer_name="names")
+    sb.add_text_field("categories", stored=False, tokenizer_name="raw")
+    sb.add_integer_field("published", stored=False, indexed=True, fast=True)
+    return sb.build()
 
 
 @dataclass
-class ParsedQuery:
-    """A query split into FTS5 clauses; ``terms`` are the plain words (for fallbacks)."""
-
-    must: list[str] = field(default_factory=list)
-    any_of: list[list[str]] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    terms: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.must and not self.any_of
+class Hit:
+    rowid: int
+    score: float
+    snippet: str  # abstract fragment, matches between MARK_START and MARK_END
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+@dataclass
+class Filters:
+    category: str | None = None
+    author: str | None = None
+    since: str | None = None  # YYYY-MM-DD
+    until: str | None = None
 
 
-def _clause(text: str, column: str | None, phrase: bool) -> str | None:
-    """One FTS5 clause for a term or phrase, or None if it holds no word."""
-    prefix = not phrase and text.endswith("*")
-    text = text.rstrip("*") if not phrase else text
-    if not _WORD.search(text):
-        return None
-    clause = _quote(text) + ("*" if prefix else "")
-    return f"{column} : {clause}" if column else clause
+class IndexBusy(Exception):
+    """Another process holds the index writer (an import is running)."""
 
 
-def parse(query: str) -> ParsedQuery:
-    """Parse a user query; never raises."""
-    out = ParsedQuery()
-    pending_or = False
-    negate_next = False
-    group: list[str] = []
-    for m in _TOKEN.finditer(query[:4000]):
-        minus, fname, raw, inner = m.group(1), m.group(2), m.group(3), m.group(4)
-        if raw == "OR" and not minus and not fname:
-            pending_or = True
-            continue
-        if raw in ("AND", "NOT") and not minus and not fname:
-            negate_next = raw == "NOT"
-            continue
-        column = FIELDS.get(fname.lower()) if fname else None
-        text = inner if inner is not None else raw
-        if fname and column is None:
-            text = f"{fname} {text}"  # "foo:bar" that is no field: keep both words
-        clause = _clause(text, column, phrase=inner is not None)
-        if clause is None:
-            continue
-        out.terms.extend(w for w in re.findall(r"\w+", text))
-        if minus or negate_next:
-            out.exclude.append(clause)
-            negate_next = pending_or = False
-            continue
-        if pending_or and (group or out.must):
-            if not group:
-                group = [out.must.pop()]
-            group.append(clause)
-        else:
-            if group:
-                out.any_of.append(group)
-                group = []
-            out.must.append(clause)
-        pending_or = False
-        if len(out.must) + sum(map(len, out.any_of)) + len(group) >= MAX_TERMS:
-            break
-    if group:
-        out.any_of.append(group)
-    return out
+class KeywordIndex:
+    """A tantivy index in ``path``; open readers see commits after :meth:`refresh`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self.index.register_tokenizer("paper", _STEMMED)
+        self.index.register_tokenizer("names", _PLAIN)
+        self._writer: tantivy.IndexWriter | None = None
+
+    # -- writing -----------------------------------------------------------
+
+    def writer(self, wait: float = 0.0) -> tantivy.IndexWriter:
+        """The single index writer; waits up to ``wait`` seconds for another process's."""
+        deadline = time.monotonic() + wait
+        while self._writer is None:
+            try:
+                self._writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+            except ValueError as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise IndexBusy(f"keyword index {self.path} is being written by another process") from exc
+                time.sleep(0.2)
+        return self._writer
+
+    def add(self, rows: list[dict[str, Any]], replace: bool = True) -> None:
+        """Index rows as the store holds them; ``replace`` drops older copies first."""
+        w = self.writer()
+        for row in rows:
+            if replace:
+                w.delete_documents_by_term("rowid", row["rowid"])
+            w.add_document(_document(row))
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+
+    def close(self) -> None:
+        """Release the writer (and its lock) so another process can write."""
+        if self._writer is not None:
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+    # -- reading -----------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.index.reload()
+
+    def search(
+        self, parsed: ParsedQuery, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: str = "all"
+    ) -> list[Hit]:
+        """Top hits for a parsed query: ``all`` clauses required, or ``any`` of them."""
+        query = self._query(parsed, filters or Filters(), mode)
+        if query is None:
+            return []
+        searcher = self.index.searcher()
+        result = searcher.search(query, limit, count=False, offset=offset)
+        if not result.hits:
+            return []
+        snippets = tantivy.SnippetGenerator.create(searcher, query, self.schema, "abstract")
+        snippets.set_max_num_chars(240)
+        hits = []
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            hits.append(Hit(int(doc["rowid"][0]), float(score), _marked(snippets.snippet_from_doc(doc))))
+        return hits
+
+    def count(self) -> int:
+        """Documents in the last commit (reloads, so a commit just made is seen)."""
+        self.index.reload()
+        return int(self.index.searcher().num_docs)
+
+    def _query(self, parsed: ParsedQuery, f: Filters, mode: str) -> tantivy.Query | None:
+        must = [q for q in (self._clause(c) for c in parsed.must) if q is not None]
+        groups = [self._any([self._clause(c) for c in g]) for g in parsed.any_of]
+        positives = must + [g for g in groups if g is not None]
+        if not positives:
+            return None
+        occur = tantivy.Occur.Must if mode == "all" else tantivy.Occur.Should
+        text = tantivy.Query.boolean_query([(occur, q) for q in positives])
+        parts = [(tantivy.Occur.Must, text)]
+        parts += [(tantivy.Occur.MustNot, q) for q in (self._clause(c) for c in parsed.exclude) if q is not None]
+        for flt in self._filters(f):
+            parts.append((tantivy.Occur.Must, tantivy.Query.const_score_query(flt, 0.0)))
+        return tantivy.Query.boolean_query(parts)
+
+    def _filters(self, f: Filters) -> list[tantivy.Query]:
+        out = []
+        if f.category:
+            out.append(tantivy.Query.term_query(self.schema, "categories", f.category))
+        if f.since or f.until:
+            lo = int(f.since.replace("-", "")) if f.since else None
+            hi = int(f.until.replace("-", "")) if f.until else None
+            out.append(tantivy.Query.range_query(self.schema, "published", tantivy.FieldType.Integer, lo, hi))
+        if f.author is not None:
+            clause = author_clause(f.author)
+            q = self._clause(clause) if clause else None
+            out.append(q if q is not None else tantivy.Query.empty_query())
+        return out
+
+    def _clause(self, clause: Clause) -> tantivy.Query | None:
+        """One clause over its field, or over all text fields with their weights."""
+        fields = [clause.field] if clause.field else list(_TEXT_FIELDS)
+        per_field = []
+        for name in fields:
+            q = self._field_query(name, clause)
+            if q is not None:
+                per_field.append(tantivy.Query.boost_query(q, WEIGHTS[name]) if not clause.field else q)
+        return self._any(per_field)
+
+    def _field_query(self, name: str, clause: Clause) -> tantivy.Query | None:
+        analyzer = _PLAIN if (name == "authors" or clause.prefix) else _STEMMED
+        tokens = analyzer.analyze(clause.text)
+        if not tokens:
+            return None
+        if clause.prefix:
+            return tantivy.Query.phrase_prefix_query(self.schema, name, tokens)
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(self.schema, name, tokens[0], index_option="freq")
+        return tantivy.Query.phrase_query(self.schema, name, tokens)
+
+    @staticmethod
+    def _any(queries: list[tantivy.Query | None]) -> tantivy.Query | None:
+        qs = [q for q in queries if q is not None]
+        if not qs:
+            return None
+        if len(qs) == 1:
+            return qs[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in qs])
 
 
-def to_fts(parsed: ParsedQuery, mode: str = "all") -> str | None:
-    """FTS5 expression: ``all`` requires every clause, ``any`` one of them.
+def _document(row: dict[str, Any]) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_integer("rowid", row["rowid"])
+    doc.add_text("title", row["title"])
+    doc.add_text("abstract", row["abstract"])
+    doc.add_text("authors", " ; ".join(row["authors"]))
+    for cat in row["categories"]:
+        doc.add_text("categories", cat)
+    published = row.get("published")
+    doc.add_integer("published", int(published.replace("-", "")) if published else 0)
+    return doc
 
-    Returns None when nothing searchable remains (e.g. only exclusions).
+
+def _marked(snippet: tantivy.Snippet) -> str:
+    """The fragment with highlights between MARK_START/MARK_END (offsets are in UTF-8 bytes)."""
+    raw = snippet.fragment().encode("utf-8")
+    out, pos = [], 0
+    for r in sorted(snippet.highlighted(), key=lambda r: r.start):
+        out += [raw[pos : r.start].decode("utf-8", "replace"), MARK_START,
+                raw[r.start : r.end].decode("utf-8", "replace"), MARK_END]  # fmt: skip
+        pos = r.end
+    out.append(raw[pos:].decode("utf-8", "replace"))
+    return "".join(out)
+
+
+_OPEN: "weakref.WeakKeyDictionary[SQLiteStore, KeywordIndex]" = weakref.WeakKeyDictionary()
+
+
+def keyword_index(store: SQLiteStore) -> KeywordIndex:
+    """The keyword index of a store, opened once per store object."""
+    index = _OPEN.get(store)
+    if index is None:
+        index = _OPEN[store] = KeywordIndex(index_dir(store))
+    return index
+
+
+def index_dir(store: SQLiteStore) -> Path:
+    """Where the keyword index of a store lives: beside its database file."""
+    return Path(f"{store.path}.index") / f"keyword-v{SCHEMA_VERSION}"
+
+
+def catch_up(store: SQLiteStore, index: KeywordIndex, progress: Any = None) -> int:
+    """Index every row the index has not seen; returns how many. Safe to repeat.
+
+    A row is replaced (deleted, then added) so a catch-up after a crash that
+    came between the index commit and the seq record indexes nothing twice.
     """
-    parts = list(parsed.must) + ["(" + " OR ".join(g) + ")" for g in parsed.any_of]
-    if not parts:
-        return None
-    expr = (" AND " if mode == "all" else " OR ").join(parts)
-    if parsed.exclude:
-        expr = f"({expr}) NOT ({' OR '.join(parsed.exclude)})"
-    return expr
-
-
-def author_clause(name: str) -> str | None:
-    """An FTS5 clause matching a name in the authors column (for --author)."""
-    return _clause(name, "authors", phrase=True)
-
-
-def plain_terms(query: str) -> str | None:
-    """Last-resort FTS5 query: every word quoted, all required."""
-    words = re.findall(r"\w+", query)[:MAX_TERMS]
-    return " AND ".join(_quote(w) for w in words) if words else None
+    seq = int(store.get_meta(META_SEQ, "0") or 0)
+    if seq and index.count() == 0:
+        seq = 0  # the index directory was removed: rebuild it all
+    target = store.max_seq()
+    if target <= seq:
+        return 0
+    done = 0
+    replace = index.count() > 0  # rows may be in the index already (a crash after its commit)
+    for batch in store.changed_since(seq):
+        index.add(batch, replace=replace)
+        done += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    index.commit()
+    store.set_meta(META_SEQ, str(target))
+    return done

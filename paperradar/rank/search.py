@@ -7,53 +7,40 @@ long natural-language query still returns something useful.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from ..index.keyword import author_clause, parse, plain_terms, to_fts
-from ..store import QuerySyntaxError, SearchFilters, SQLiteStore
+from ..index.keyword import Filters, Hit, keyword_index
+from ..index.query import parse
+from ..store import SQLiteStore
 
-
-@dataclass
-class Filters:
-    category: str | None = None
-    author: str | None = None
-    since: str | None = None
-    until: str | None = None
+__all__ = ["Filters", "keyword_search"]
 
 
 def keyword_search(
     store: SQLiteStore, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
 ) -> list[dict[str, Any]]:
-    """Ranked papers for a user query; any string is safe."""
-    filters = filters or Filters()
+    """Ranked papers for a user query; any string is safe. Each row has ``score`` and ``snippet``."""
     parsed = parse(query)
-    if parsed.empty:
+    if parsed.empty or limit <= 0:
         return []
+    index = keyword_index(store)
     want = offset + limit
-    results = _run(store, to_fts(parsed, "all"), filters, want, query)
-    if len(results) < want and len(parsed.must) + len(parsed.any_of) > 1:
-        seen = {r["id"] for r in results}
-        extra = _run(store, to_fts(parsed, "any"), filters, want + len(results), query)
-        results += [r for r in extra if r["id"] not in seen]
-    return results[offset:want]
+    hits = index.search(parsed, filters, limit=want, mode="all")
+    if len(hits) < want and parsed.size > 1:
+        seen = {h.rowid for h in hits}
+        more = index.search(parsed, filters, limit=want + len(hits), mode="any")
+        hits += [h for h in more if h.rowid not in seen]
+    return _rows(store, hits[offset:want])
 
 
-def _run(store: SQLiteStore, expr: str | None, f: Filters, limit: int, query: str) -> list[dict[str, Any]]:
-    if expr is None:
-        return []
-    if f.author:
-        clause = author_clause(f.author)
-        if clause is None:
-            return []
-        expr = f"({expr}) AND {clause}"
-    store_filters = SearchFilters(category=f.category, since=f.since, until=f.until)
-    try:
-        return store.search(expr, store_filters, limit)
-    except QuerySyntaxError:
-        fallback = plain_terms(query)
-        if fallback is None:
-            return []
-        if f.author:
-            fallback = f"({fallback}) AND {author_clause(f.author)}"
-        return store.search(fallback, store_filters, limit)
+def _rows(store: SQLiteStore, hits: list[Hit]) -> list[dict[str, Any]]:
+    """Store rows for index hits, in hit order; a hit the store lacks is dropped."""
+    rows = store.rows([h.rowid for h in hits])
+    out = []
+    for h in hits:
+        row = rows.get(h.rowid)
+        if row is not None:
+            row["score"] = h.score
+            row["snippet"] = h.snippet
+            out.append(row)
+    return out

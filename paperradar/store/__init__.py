@@ -7,9 +7,9 @@ are recognised so users get a clear message until that backend lands.
 
 from __future__ import annotations
 
-from .sqlite import MergeResult, QuerySyntaxError, SearchFilters, SQLiteStore
+from .sqlite import MergeResult, SearchFilters, SQLiteStore
 
-__all__ = ["MergeResult", "QuerySyntaxError", "SearchFilters", "SQLiteStore", "StoreError", "open_store"]
+__all__ = ["MergeResult", "SearchFilters", "SQLiteStore", "StoreError", "open_store"]
 
 
 class StoreError(Exception):

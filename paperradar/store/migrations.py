@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 MIGRATIONS: list[str] = [
-    # 1: papers, their categories, upvote observations, provenance, keyword index.
+    # 1: papers, their categories, upvote observations, provenance, index bookkeeping.
     """
     CREATE TABLE papers (
         rowid INTEGER PRIMARY KEY,
@@ -32,12 +32,13 @@ MIGRATIONS: list[str] = [
         title_key TEXT NOT NULL,
         field_dates TEXT NOT NULL DEFAULT '{}',
         created_at TEXT NOT NULL,
-        changed_at TEXT NOT NULL
+        changed_at TEXT NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0
     );
+    CREATE INDEX papers_seq ON papers(seq);
     CREATE INDEX papers_published ON papers(published, upvotes);
     CREATE INDEX papers_doi ON papers(doi) WHERE doi IS NOT NULL;
     CREATE INDEX papers_title_key ON papers(title_key);
-    CREATE INDEX papers_changed ON papers(changed_at);
 
     CREATE TABLE paper_categories (
         category TEXT NOT NULL,
@@ -65,13 +66,13 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX provenance_source ON provenance(source);
 
-    CREATE VIRTUAL TABLE papers_fts USING fts5(
-        title, abstract, authors,
-        content='papers', content_rowid='rowid',
-        tokenize='porter unicode61 remove_diacritics 2'
+    -- Derived indexes (keyword, later vectors) live outside SQLite and follow
+    -- the store by "seq": every write transaction stamps the rows it changes
+    -- with the next number, and each index records in meta the last seq it holds.
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
     );
-    -- No triggers keep papers_fts in step: the store writes it explicitly,
-    -- one INSERT ... SELECT per batch, several times faster than per-row triggers.
     """,
 ]
 

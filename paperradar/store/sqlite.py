@@ -28,16 +28,10 @@ _JSON_FIELDS = ("authors", "categories", "links", "extra", "field_dates")
 _COLUMNS = (
     "rowid", "id", "title", "abstract", "authors", "categories", "published", "updated", "version",
     "comment", "journal_ref", "doi", "links", "extra", "upvotes", "title_key", "field_dates",
-    "created_at", "changed_at",
+    "created_at", "changed_at", "seq",
 )  # fmt: skip
 _SELECT = "SELECT " + ", ".join(f"p.{c}" for c in _COLUMNS) + " FROM papers p"
-_FTS_COLUMNS = ("title", "abstract", "authors")  # what the keyword index holds, in its order
-_FTS = ", ".join(_FTS_COLUMNS)
 _CHUNK = 900  # ids per IN (...) list
-
-
-class QuerySyntaxError(ValueError):
-    """The keyword index rejected a query expression."""
 
 
 def utcnow() -> str:
@@ -55,6 +49,8 @@ class MergeResult:
     updated: int = 0
     unchanged: int = 0
     ids: list[str] = field(default_factory=list)  # ids written (new or updated)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the rows written, as stored
+    seq: int = 0  # the seq stamped on them
 
 
 @dataclass
@@ -132,6 +128,7 @@ class SQLiteStore:
         for paper in papers:
             groups.setdefault(paper.id, []).append(paper)
         next_rowid = (conn.execute("SELECT MAX(rowid) FROM papers").fetchone()[0] or 0) + 1
+        result.seq = (conn.execute("SELECT MAX(seq) FROM papers").fetchone()[0] or 0) + 1
         inserts, updates, category_rows, upvote_rows, provenance = [], [], [], [], []
         for key, group in groups.items():
             before = stored.get(key)
@@ -150,6 +147,9 @@ class SQLiteStore:
             elif changes:
                 row["changed_at"] = now
                 updates.append((before, row))
+            if before is None or changes:
+                row["seq"] = result.seq
+                result.rows.append(row)
             for paper in group:
                 provenance.append((row["rowid"], paper.source, origin, now, now, before is None or changes > 0))
             if before is None or changes:
@@ -263,24 +263,11 @@ class SQLiteStore:
                 f"INSERT INTO papers ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 [_encode(r, cols) for r in inserts],
             )
-            conn.execute(
-                f"INSERT INTO papers_fts (rowid, {_FTS}) SELECT rowid, {_FTS} FROM papers WHERE rowid BETWEEN ? AND ?",
-                (inserts[0]["rowid"], inserts[-1]["rowid"]),
-            )
         if updates:
-            reindex = [(b, r) for b, r in updates if any(b[c] != r[c] for c in _FTS_COLUMNS)]
-            conn.executemany(
-                f"INSERT INTO papers_fts (papers_fts, rowid, {_FTS}) VALUES ('delete', ?, ?, ?, ?)",
-                [(b["rowid"], *_encode(b, list(_FTS_COLUMNS))) for b, _ in reindex],
-            )
             sets = ", ".join(f"{c} = ?" for c in cols if c != "rowid")
             conn.executemany(
                 f"UPDATE papers SET {sets} WHERE rowid = ?",
                 [_encode(r, [c for c in cols if c != "rowid"]) + (r["rowid"],) for _, r in updates],
-            )
-            conn.executemany(
-                f"INSERT INTO papers_fts (rowid, {_FTS}) SELECT rowid, {_FTS} FROM papers WHERE rowid = ?",
-                [(r["rowid"],) for _, r in reindex],
             )
         if category_rows:
             conn.executemany("DELETE FROM paper_categories WHERE paper = ?", [(r["rowid"],) for r in category_rows])
@@ -355,33 +342,44 @@ class SQLiteStore:
         ]
         return row
 
-    def search(
-        self, fts_query: str, filters: SearchFilters, limit: int = 20, offset: int = 0
-    ) -> list[dict[str, Any]]:
-        """BM25-ranked matches of an FTS5 expression (built by paperradar.index.keyword).
-
-        Weights: title 10, abstract 4, authors 2. Snippets mark matched terms
-        with \\x02 ... \\x03 so each surface can render them safely.
-        """
-        where, params = _filter_sql(filters)
-        sql = (
-            f"SELECT {', '.join('p.' + c for c in _COLUMNS)},"
-            " bm25(papers_fts, 10.0, 4.0, 2.0) AS score,"
-            " snippet(papers_fts, 1, char(2), char(3), '…', 40) AS snippet"
-            " FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid"
-            f" WHERE papers_fts MATCH ? {where} ORDER BY score LIMIT ? OFFSET ?"
-        )
-        try:
-            rows = self.conn.execute(sql, (fts_query, *params, limit, offset)).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise QuerySyntaxError(str(exc)) from exc
-        out = []
-        for r in rows:
-            row = _decode(r)
-            row["score"] = -float(r["score"])
-            row["snippet"] = r["snippet"]
-            out.append(row)
+    def rows(self, rowids: list[int]) -> dict[int, dict[str, Any]]:
+        """Papers by rowid (what the indexes return); rowids the store lacks are absent."""
+        out: dict[int, dict[str, Any]] = {}
+        for i in range(0, len(rowids), _CHUNK):
+            chunk = rowids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"{_SELECT} WHERE p.rowid IN ({marks})", chunk):
+                out[r["rowid"]] = _decode(r)
         return out
+
+    def changed_since(self, seq: int, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
+        """Rows stamped after ``seq``, in seq order, a batch at a time (for index catch-up)."""
+        last_rowid = -1
+        last_seq = seq
+        while True:
+            rows = self.conn.execute(
+                f"{_SELECT} WHERE (p.seq, p.rowid) > (?, ?) ORDER BY p.seq, p.rowid LIMIT ?",
+                (last_seq, last_rowid, batch),
+            ).fetchall()
+            if not rows:
+                return
+            decoded = [_decode(r) for r in rows]
+            last_seq, last_rowid = decoded[-1]["seq"], decoded[-1]["rowid"]
+            yield decoded
+
+    def max_seq(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM papers").fetchone()[0])
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def feed(
         self, start: str, end: str, category: str | None = None, limit: int = 50, offset: int = 0
