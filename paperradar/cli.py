@@ -8,6 +8,7 @@ store or the rankers, print text or ``--json``. Exit codes: 0 success,
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from datetime import date
 from typing import Any
@@ -45,6 +46,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _not_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a number >= 0: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: --db may come before or after the subcommand without one
@@ -78,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="what to look for")
     p.add_argument("--mode", choices=["keyword"], default="keyword", help="ranking mode (default: keyword)")
     p.add_argument("--limit", type=_positive, default=10, help="number of results (default 10)")
-    p.add_argument("--offset", type=int, default=0, help="skip this many results (paging)")
+    p.add_argument("--offset", type=_not_negative, default=0, help="skip this many results (paging)")
     p.add_argument("--category", help="only papers in this arXiv category, e.g. cs.CL")
     p.add_argument("--author", help="only papers with this author name")
     p.add_argument("--since", type=_valid_date, metavar="YYYY-MM-DD", help="first listed on or after this day")
@@ -97,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     period.add_argument("--month", metavar="YYYY-MM", help="one month")
     p.add_argument("--category", help="only papers in this arXiv category")
     p.add_argument("--limit", type=_positive, default=50, help="number of papers (default 50)")
-    p.add_argument("--offset", type=int, default=0, help="skip this many papers (paging)")
+    p.add_argument("--offset", type=_not_negative, default=0, help="skip this many papers (paging)")
     p.add_argument("--json", action="store_true", help="print papers as a JSON array")
 
     p = sub.add_parser("stats", parents=[common], help="counts of papers, by source and category, date range",
@@ -115,10 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    location = resolve_db(getattr(args, "db", None))
     try:
-        store = open_store(resolve_db(getattr(args, "db", None)))
+        store = open_store(location)
     except StoreError as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:
+        print(f"paperradar: cannot open database {location}: {exc}", file=sys.stderr)
         return 2
     try:
         return COMMANDS[args.command](store, args)
@@ -142,7 +157,10 @@ def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
     from .importer import SHOWN_REJECTS, run_import
 
     progress = not args.no_progress and sys.stderr.isatty()
-    report = open(args.report, "w", encoding="utf-8") if args.report else None
+    try:
+        report = open(args.report, "w", encoding="utf-8") if args.report else None
+    except OSError as exc:
+        raise UsageError(f"cannot write --report {args.report}: {exc.strerror or exc}") from exc
     try:
         summary = run_import(store, args.paths, fmt=args.format, strict=args.strict, report=report, progress=progress)
     finally:
@@ -152,15 +170,15 @@ def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
         print(f"paperradar: {error}", file=sys.stderr)
     if summary.aborted:
         print(f"paperradar: --strict: nothing imported: {summary.aborted}", file=sys.stderr)
-    if args.json:
-        _emit_json(summary.as_json())
-        return summary.exit_code
     for rejected in summary.first_rejects:
         print(f"rejected: {rejected}", file=sys.stderr)
     n_rejected = sum(summary.rejected.values())
     if n_rejected > SHOWN_REJECTS:
         more = f" (all in {args.report})" if args.report else " (use --report FILE to list all)"
         print(f"... and {n_rejected - SHOWN_REJECTS} more rejected{more}", file=sys.stderr)
+    if args.json:
+        _emit_json(summary.as_json())
+        return summary.exit_code
     data = summary.as_json()
     print(
         f"{data['new']} new, {data['updated']} updated, {data['unchanged']} unchanged, "
@@ -176,8 +194,6 @@ def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
 
 def cmd_search(store: SQLiteStore, args: argparse.Namespace) -> int:
     filters = Filters(category=args.category, author=args.author, since=args.since, until=args.until)
-    if args.offset < 0:
-        raise UsageError("--offset must not be negative")
     _refresh_index(store)
     rows = keyword_search(store, args.query, filters, limit=args.limit, offset=args.offset)
     if args.json:

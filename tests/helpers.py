@@ -141,9 +141,22 @@ def db_dump(db: Path) -> dict[str, Any]:
     return {"papers": papers, "provenance": provenance, "upvotes": upvotes, "categories": categories}
 
 
-def paper_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row without its bookkeeping (row number, timestamps, per-field dates)."""
-    return {k: v for k, v in row.items() if k not in ("rowid", "created_at", "changed_at", "field_dates")}
+def public_papers(db: Path) -> dict[str, dict[str, Any]]:
+    """Every paper as ``show --json`` prints it, without the import times of its sources."""
+    from paperradar.present import paper_json
+    from paperradar.store import SQLiteStore
+
+    store = SQLiteStore(db)
+    try:
+        ids = [r[0] for r in store.conn.execute("SELECT id FROM papers")]
+        out = {}
+        for pid in ids:
+            paper = paper_json(store.get(pid), full=True)
+            paper["sources"] = sorted(s["source"] for s in paper["sources"])
+            out[pid] = paper
+        return out
+    finally:
+        store.close()
 
 
 def arxiv_record(arxiv_id: str, **fields: Any) -> bytes:

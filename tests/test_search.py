@@ -144,15 +144,16 @@ def test_scores_are_non_increasing(real) -> None:
 def test_phrase_matches_only_adjacent_words(synth) -> None:
     assert ids(keyword_search(synth, '"graph neural network"')) == ["syn-phrase"]
     assert ids(keyword_search(synth, '"neural graph"')) == []
-    # without quotes, both papers hold all three words
-    assert set(ids(keyword_search(synth, "graph neural network quokka"))) == {"syn-phrase", "syn-scattered"}
+    # without quotes, both papers hold all the words: they come first (papers with some words fill below)
+    assert set(ids(keyword_search(synth, "graph neural network quokka"))[:2]) == {"syn-phrase", "syn-scattered"}
 
 
 def test_phrase_on_real_data_is_adjacent(real) -> None:
     rows = keyword_search(real, '"chain of thought"', limit=ALL)
     assert rows
     for row in rows:
-        assert re.search(r"chain\W+of\W+thought", text_of(row), re.I), row["id"]
+        # Porter stemming lets "chains-of-thought" match, but the words must be adjacent
+        assert re.search(r"\bchains?\W+of\W+thoughts?\b", text_of(row), re.I), row["id"]
 
 
 def test_prefix_matches_longer_words(synth) -> None:
@@ -174,7 +175,11 @@ def test_prefix_matches_words_whose_stem_is_shorter_than_the_prefix(synth, prefi
     assert expected <= set(ids(keyword_search(synth, prefix + "*")))
 
 
-@pytest.mark.parametrize("prefix", ["segmentat", "hallucinat", "transformat", "reasoni"])
+@pytest.mark.parametrize(
+    "prefix",
+    # whole words typed with a star, then prefixes longer than the word's English stem
+    ["transformer", "models", "diffusion", "language", "segmentat", "hallucinat", "transformat", "reasoni"],
+)
 def test_prefix_recall_on_real_data(real, prefix: str) -> None:
     """Every paper containing a word that starts with the prefix is found by ``prefix*``."""
     pattern = re.compile(rf"\b{prefix}", re.I)
@@ -208,6 +213,13 @@ def test_exclusion_on_real_data(real) -> None:
         assert not re.search(r"\bvideo", text_of(row), re.I), row["id"]
 
 
+def test_exclusion_holds_when_the_query_has_a_nul_character(real) -> None:
+    """A stray NUL (e.g. %00 in a URL) must not turn an excluded word into a required one."""
+    rows = keyword_search(real, "diffusion -video\x00", limit=ALL)
+    for row in rows:
+        assert not re.search(r"\bvideo", text_of(row), re.I), row["id"]
+
+
 def test_title_and_abstract_fields(synth) -> None:
     assert ids(keyword_search(synth, "title:zorblax")) == ["syn-title"]
     assert ids(keyword_search(synth, "abstract:zorblax")) == ["syn-abstract"]
@@ -217,7 +229,8 @@ def test_title_and_abstract_fields(synth) -> None:
 
 def test_author_field(synth) -> None:
     assert ids(keyword_search(synth, "author:varga")) == ["syn-title"]
-    assert ids(keyword_search(synth, 'author:"Quintessa Varga" zorblax')) == ["syn-title"]
+    # the only paper with both comes first (papers with some of the clauses may fill the page below it)
+    assert ids(keyword_search(synth, 'author:"Quintessa Varga" zorblax'))[0] == "syn-title"
     assert ids(keyword_search(synth, "author:zorblax")) == []
 
 
@@ -361,9 +374,9 @@ def test_offset_past_the_end(synth) -> None:
 
 def test_and_matches_rank_before_or_fill(real) -> None:
     """Papers with every word come first; papers with only some fill the page below them."""
-    query = "quadruped locomotion transformer"
+    query = "gaussian splatting avatar"
     rows = keyword_search(real, query, limit=40)
-    words = [r"quadruped", r"locomot", r"transform"]
+    words = [r"gaussian", r"splat", r"avatar"]
     has_all = [all(re.search(rf"\b{w}", text_of(r), re.I) for w in words) for r in rows]
     assert any(has_all) and not all(has_all)
     first_partial = has_all.index(False)
@@ -418,10 +431,10 @@ def test_database_survives_hostile_queries(real) -> None:
     assert keyword_search(real, "diffusion", limit=1)
 
 
-@pytest.mark.parametrize("query", HOSTILE[::2], ids=lambda q: ascii(q[:30]))
+@pytest.mark.parametrize(
+    "query", [q for q in HOSTILE[::2] if "\x00" not in q], ids=lambda q: ascii(q[:30])
+)  # a command-line argument cannot hold NUL
 def test_hostile_query_via_cli(real_slice, capsys, query: str) -> None:
-    if "\x00" in query:
-        pytest.skip("a command-line argument cannot hold NUL")
     code, out, err = run_cli(capsys, "--db", str(real_slice.path), "search", "--json", "--", query)
     assert code == 0, err
     assert "Traceback" not in err

@@ -16,6 +16,7 @@ clauses, never parsed from strings, so no user input is a syntax error.
 
 from __future__ import annotations
 
+import re
 import time
 import weakref
 from dataclasses import dataclass
@@ -28,11 +29,13 @@ from ..store import SQLiteStore
 from .query import Clause, ParsedQuery, author_clause
 
 META_SEQ = "keyword_index_seq"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # a new version builds a new index directory from the store
 # Field weights: a word in the title says more than one in the abstract.
 WEIGHTS = {"title": 10.0, "abstract": 4.0, "authors": 2.0}
 MARK_START, MARK_END = "\x02", "\x03"
 _TEXT_FIELDS = ("title", "abstract", "authors")
+_WORDS_FIELD = {"title": "title_words", "abstract": "abstract_words"}
+MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary: read it as the word "a"
 
 
 def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
@@ -57,6 +60,10 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("title", stored=False, tokenizer_name="paper")
     sb.add_text_field("abstract", stored=True, tokenizer_name="paper")
     sb.add_text_field("authors", stored=False, tokenizer_name="names")
+    # Unstemmed words for prefix queries: "transformer*" must find "transformers",
+    # whose stemmed term is "transform". No positions needed, so "basic".
+    sb.add_text_field("title_words", stored=False, tokenizer_name="names", index_option="basic")
+    sb.add_text_field("abstract_words", stored=False, tokenizer_name="names", index_option="basic")
     sb.add_text_field("categories", stored=False, tokenizer_name="raw")
     sb.add_integer_field("published", stored=False, indexed=True, fast=True)
     return sb.build()
@@ -155,14 +162,22 @@ class KeywordIndex:
         return int(self.index.searcher().num_docs)
 
     def _query(self, parsed: ParsedQuery, f: Filters, mode: str) -> tantivy.Query | None:
-        must = [q for q in (self._clause(c) for c in parsed.must) if q is not None]
+        # In "any" mode plain words become optional; a field clause (author:,
+        # title:) is still required: it names what the user is sure of.
+        required = [c for c in parsed.must if mode == "all" or c.field]
+        optional = [c for c in parsed.must if c not in required]
+        must = [q for q in (self._clause(c) for c in required) if q is not None]
         groups = [self._any([self._clause(c) for c in g]) for g in parsed.any_of]
-        positives = must + [g for g in groups if g is not None]
-        if not positives:
+        should = [q for q in (self._clause(c) for c in optional) if q is not None]
+        if mode == "all":
+            must += [g for g in groups if g is not None]
+        else:
+            should += [g for g in groups if g is not None]
+        if not must and not should:
             return None
-        occur = tantivy.Occur.Must if mode == "all" else tantivy.Occur.Should
-        text = tantivy.Query.boolean_query([(occur, q) for q in positives])
-        parts = [(tantivy.Occur.Must, text)]
+        parts = [(tantivy.Occur.Must, q) for q in must]
+        if should:
+            parts.append((tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should])))
         parts += [(tantivy.Occur.MustNot, q) for q in (self._clause(c) for c in parsed.exclude) if q is not None]
         for flt in self._filters(f):
             parts.append((tantivy.Occur.Must, tantivy.Query.const_score_query(flt, 0.0)))
@@ -171,7 +186,7 @@ class KeywordIndex:
     def _filters(self, f: Filters) -> list[tantivy.Query]:
         out = []
         if f.category:
-            out.append(tantivy.Query.term_query(self.schema, "categories", f.category))
+            out.append(tantivy.Query.term_query(self.schema, "categories", f.category.lower()))
         if f.since or f.until:
             lo = int(f.since.replace("-", "")) if f.since else None
             hi = int(f.until.replace("-", "")) if f.until else None
@@ -197,7 +212,10 @@ class KeywordIndex:
         tokens = analyzer.analyze(clause.text)
         if not tokens:
             return None
-        if clause.prefix:
+        if clause.prefix and len(tokens) == 1 and len(tokens[0]) >= MIN_PREFIX:
+            words = _WORDS_FIELD.get(name, name)
+            return tantivy.Query.regex_query(self.schema, words, re.escape(tokens[0]) + ".*")
+        if clause.prefix and len(tokens) > 1:
             return tantivy.Query.phrase_prefix_query(self.schema, name, tokens)
         if len(tokens) == 1:
             return tantivy.Query.term_query(self.schema, name, tokens[0], index_option="freq")
@@ -218,9 +236,12 @@ def _document(row: dict[str, Any]) -> tantivy.Document:
     doc.add_integer("rowid", row["rowid"])
     doc.add_text("title", row["title"])
     doc.add_text("abstract", row["abstract"])
-    doc.add_text("authors", " ; ".join(row["authors"]))
+    doc.add_text("title_words", row["title"])
+    doc.add_text("abstract_words", row["abstract"])
+    for name in row["authors"]:  # one value each: a phrase never spans two authors
+        doc.add_text("authors", name)
     for cat in row["categories"]:
-        doc.add_text("categories", cat)
+        doc.add_text("categories", cat.lower())
     published = row.get("published")
     doc.add_integer("published", int(published.replace("-", "")) if published else 0)
     return doc

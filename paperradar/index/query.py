@@ -57,8 +57,14 @@ def _clause(text: str, column: str | None, phrase: bool) -> Clause | None:
     return Clause(text=text, field=column, phrase=phrase, prefix=prefix)
 
 
+def _clean(text: str) -> str:
+    """Drop what no index can hold: lone surrogates (undecodable argv bytes), NULs."""
+    return text.encode("utf-8", "ignore").decode("utf-8").replace("\x00", " ")
+
+
 def parse(query: str) -> ParsedQuery:
     """Parse a user query; never raises."""
+    query = _clean(query)
     out = ParsedQuery()
     pending_or = negate_next = False
     group: list[Clause] = []
@@ -96,4 +102,4 @@ def parse(query: str) -> ParsedQuery:
 
 def author_clause(name: str) -> Clause | None:
     """The clause for an ``--author`` filter: the name as a phrase in the authors field."""
-    return _clause(name, "authors", phrase=True)
+    return _clause(_clean(name), "authors", phrase=True)

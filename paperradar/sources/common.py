@@ -23,21 +23,24 @@ from ..model import Item, Paper, Reject
 MAX_ABSTRACT_CHARS = 20_000
 MAX_TITLE_CHARS = 1_000
 
-_WS = re.compile(r"[ \t\r\f\v]+")
 _PARA = re.compile(r"\n\s*\n")
+# C0 control characters other than tab and newline carry no meaning in
+# metadata, and surfaces use some of them as in-band markers.
+_CONTROL = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)] + [127])
 
 
 def clean_title(text: Any) -> str:
     """One line, single spaces: titles arrive hard-wrapped and indented."""
     if not isinstance(text, str):
         return ""
-    return " ".join(text.split())[:MAX_TITLE_CHARS]
+    return " ".join(text.translate(_CONTROL).split())[:MAX_TITLE_CHARS]
 
 
 def clean_abstract(text: Any) -> str:
     """Join hard-wrapped lines, keep paragraph breaks, cap the length."""
     if not isinstance(text, str):
         return ""
+    text = text.translate(_CONTROL)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\n\n" in text or "\n \n" in text:

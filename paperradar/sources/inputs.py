@@ -45,6 +45,32 @@ class _Counting(io.RawIOBase):
         super().close()
 
 
+class _Gunzip(io.RawIOBase):
+    """Raw gzip reader that hands over every byte decompressed before damage.
+
+    GzipFile's own buffered reads fill whole buffers and drop what they
+    decompressed when a truncated stream ends in the middle of one; read1
+    returns after one step, so the error comes on the next call, after the
+    good data has been passed on.
+    """
+
+    def __init__(self, fileobj: io.BufferedReader) -> None:
+        self._gz = gzip.GzipFile(fileobj=fileobj, mode="rb")  # type: ignore[arg-type]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+        data = self._gz.read1(len(buf))
+        n = len(data)
+        buf[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._gz.close()
+        super().close()
+
+
 @dataclass
 class Input:
     """One named input: ``name`` is what error messages show."""
@@ -58,7 +84,7 @@ class Input:
         raw: BinaryIO = sys.stdin.buffer if self.path is None else open(self.path, "rb")
         counted = io.BufferedReader(_Counting(raw, on_bytes), BUFFER)
         if counted.peek(2)[:2] == GZIP_MAGIC:
-            return io.BufferedReader(gzip.GzipFile(fileobj=counted, mode="rb"), BUFFER)  # type: ignore[arg-type]
+            return io.BufferedReader(_Gunzip(counted), BUFFER)
         return counted
 
 

@@ -41,7 +41,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX papers_title_key ON papers(title_key);
 
     CREATE TABLE paper_categories (
-        category TEXT NOT NULL,
+        category TEXT NOT NULL COLLATE NOCASE,
         paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
         is_primary INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (category, paper)

@@ -133,6 +133,8 @@ class SQLiteStore:
         for key, group in groups.items():
             before = stored.get(key)
             row, changes = _fold(before, group, now)
+            if before is not None and same(before, row):
+                changes = 0  # records that disagree among themselves, ending where they began
             if self._collect_upvotes(before, group, upvote_rows, conn) and before is not None and not changes:
                 changes = 1  # only the upvote count moved: still an update
             # Each record counts once: a new paper's first record is "new",
