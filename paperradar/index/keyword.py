@@ -29,12 +29,12 @@ from ..store import SQLiteStore
 from .query import Clause, ParsedQuery, author_clause
 
 META_SEQ = "keyword_index_seq"
-SCHEMA_VERSION = "2"  # a new version builds a new index directory from the store
+SCHEMA_VERSION = "4"  # a new version builds a new index directory from the store
 # Field weights: a word in the title says more than one in the abstract.
 WEIGHTS = {"title": 10.0, "abstract": 4.0, "authors": 2.0}
 MARK_START, MARK_END = "\x02", "\x03"
 _TEXT_FIELDS = ("title", "abstract", "authors")
-_WORDS_FIELD = {"title": "title_words", "abstract": "abstract_words"}
+_PREFIX_FIELD = {"title": "words", "abstract": "words"}
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary: read it as the word "a"
 
 
@@ -58,12 +58,11 @@ def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_integer_field("rowid", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", stored=False, tokenizer_name="paper")
-    sb.add_text_field("abstract", stored=True, tokenizer_name="paper")
+    sb.add_text_field("abstract", stored=False, tokenizer_name="paper")
     sb.add_text_field("authors", stored=False, tokenizer_name="names")
-    # Unstemmed words for prefix queries: "transformer*" must find "transformers",
-    # whose stemmed term is "transform". No positions needed, so "basic".
-    sb.add_text_field("title_words", stored=False, tokenizer_name="names", index_option="basic")
-    sb.add_text_field("abstract_words", stored=False, tokenizer_name="names", index_option="basic")
+    # Unstemmed words of title and abstract, for prefix queries: "transformer*"
+    # must find "transformers" (stemmed "transform") but not plain "transform".
+    sb.add_text_field("words", stored=False, tokenizer_name="names", index_option="basic")
     sb.add_text_field("categories", stored=False, tokenizer_name="raw")
     sb.add_integer_field("published", stored=False, indexed=True, fast=True)
     return sb.build()
@@ -73,7 +72,6 @@ def _schema() -> tantivy.Schema:
 class Hit:
     rowid: int
     score: float
-    snippet: str  # abstract fragment, matches between MARK_START and MARK_END
 
 
 @dataclass
@@ -146,15 +144,25 @@ class KeywordIndex:
             return []
         searcher = self.index.searcher()
         result = searcher.search(query, limit, count=False, offset=offset)
-        if not result.hits:
-            return []
-        snippets = tantivy.SnippetGenerator.create(searcher, query, self.schema, "abstract")
-        snippets.set_max_num_chars(240)
-        hits = []
-        for score, address in result.hits:
-            doc = searcher.doc(address)
-            hits.append(Hit(int(doc["rowid"][0]), float(score), _marked(snippets.snippet_from_doc(doc))))
-        return hits
+        return [Hit(int(searcher.doc(address)["rowid"][0]), float(score)) for score, address in result.hits]
+
+    def snippets(self, parsed: ParsedQuery, abstracts: list[str], filters: Filters | None = None) -> list[str]:
+        """Abstract fragments around the query's matches, marked with MARK_START/MARK_END.
+
+        The index does not store abstracts (the store has them), so the
+        snippet generator is fed the texts of the hits being shown.
+        """
+        query = self._query(parsed, filters or Filters(), "any")
+        if query is None:
+            return ["" for _ in abstracts]
+        generator = tantivy.SnippetGenerator.create(self.index.searcher(), query, self.schema, "abstract")
+        generator.set_max_num_chars(240)
+        out = []
+        for text in abstracts:
+            doc = tantivy.Document()
+            doc.add_text("abstract", text)
+            out.append(_marked(generator.snippet_from_doc(doc)))
+        return out
 
     def count(self) -> int:
         """Documents in the last commit (reloads, so a commit just made is seen)."""
@@ -213,13 +221,27 @@ class KeywordIndex:
         if not tokens:
             return None
         if clause.prefix and len(tokens) == 1 and len(tokens[0]) >= MIN_PREFIX:
-            words = _WORDS_FIELD.get(name, name)
-            return tantivy.Query.regex_query(self.schema, words, re.escape(tokens[0]) + ".*")
+            return self._prefix_query(name, tokens[0])
         if clause.prefix and len(tokens) > 1:
             return tantivy.Query.phrase_prefix_query(self.schema, name, tokens)
         if len(tokens) == 1:
             return tantivy.Query.term_query(self.schema, name, tokens[0], index_option="freq")
         return tantivy.Query.phrase_query(self.schema, name, tokens)
+
+    def _prefix_query(self, name: str, prefix: str) -> tantivy.Query:
+        """Papers with a word starting with ``prefix`` in field ``name``.
+
+        Title and abstract are indexed stemmed, and a stem can be shorter
+        than the prefix ("transformers" is "transform"), so the exact test
+        runs on the unstemmed ``words`` (title and abstract together), and
+        the stemmed field says in which of the two the word can be.
+        """
+        exact = tantivy.Query.regex_query(self.schema, _PREFIX_FIELD.get(name, name), re.escape(prefix) + ".*")
+        if name not in _PREFIX_FIELD:
+            return exact
+        shorter = [re.escape(prefix[:k]) for k in range(max(2, len(prefix) - 4), len(prefix))]
+        located = tantivy.Query.regex_query(self.schema, name, "|".join([re.escape(prefix) + ".*", *shorter]))
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, exact), (tantivy.Occur.Must, located)])
 
     @staticmethod
     def _any(queries: list[tantivy.Query | None]) -> tantivy.Query | None:
@@ -236,8 +258,7 @@ def _document(row: dict[str, Any]) -> tantivy.Document:
     doc.add_integer("rowid", row["rowid"])
     doc.add_text("title", row["title"])
     doc.add_text("abstract", row["abstract"])
-    doc.add_text("title_words", row["title"])
-    doc.add_text("abstract_words", row["abstract"])
+    doc.add_text("words", row["title"] + " \n " + row["abstract"])
     for name in row["authors"]:  # one value each: a phrase never spans two authors
         doc.add_text("authors", name)
     for cat in row["categories"]:

@@ -30,7 +30,10 @@ def keyword_search(
         seen = {h.rowid for h in hits}
         more = index.search(parsed, filters, limit=want + len(hits), mode="any")
         hits += [h for h in more if h.rowid not in seen]
-    return _rows(store, hits[offset:want])
+    rows = _rows(store, hits[offset:want])
+    for row, snippet in zip(rows, index.snippets(parsed, [r["abstract"] for r in rows], filters)):
+        row["snippet"] = snippet
+    return rows
 
 
 def _rows(store: SQLiteStore, hits: list[Hit]) -> list[dict[str, Any]]:
@@ -41,6 +44,5 @@ def _rows(store: SQLiteStore, hits: list[Hit]) -> list[dict[str, Any]]:
         row = rows.get(h.rowid)
         if row is not None:
             row["score"] = h.score
-            row["snippet"] = h.snippet
             out.append(row)
     return out

@@ -27,27 +27,43 @@ _PARA = re.compile(r"\n\s*\n")
 # C0 control characters other than tab and newline carry no meaning in
 # metadata, and surfaces use some of them as in-band markers.
 _CONTROL = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)] + [127])
+_HAS_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _strip_controls(text: str) -> str:
+    # A regex scan is far cheaper than translate() on the common clean text.
+    return text.translate(_CONTROL) if _HAS_CONTROL.search(text) else text
+
+
+def _one_line(text: str) -> str:
+    """Whitespace runs to single spaces; the fast path covers hard-wrapped arXiv text."""
+    if (
+        "  " in text or "\n " in text or " \n" in text or "\n\n" in text or "\t" in text or "\r" in text
+        or text[:1].isspace() or text[-1:].isspace()
+    ):  # fmt: skip
+        return " ".join(text.split())
+    return text.replace("\n", " ")
 
 
 def clean_title(text: Any) -> str:
     """One line, single spaces: titles arrive hard-wrapped and indented."""
     if not isinstance(text, str):
         return ""
-    return " ".join(text.translate(_CONTROL).split())[:MAX_TITLE_CHARS]
+    return _one_line(_strip_controls(text))[:MAX_TITLE_CHARS]
 
 
 def clean_abstract(text: Any) -> str:
     """Join hard-wrapped lines, keep paragraph breaks, cap the length."""
     if not isinstance(text, str):
         return ""
-    text = text.translate(_CONTROL)
+    text = _strip_controls(text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\n\n" in text or "\n \n" in text:
         paragraphs = [" ".join(p.split()) for p in _PARA.split(text.strip())]
         out = "\n\n".join(p for p in paragraphs if p)
     else:
-        out = " ".join(text.split())
+        out = _one_line(text)
     if len(out) > MAX_ABSTRACT_CHARS:
         out = out[:MAX_ABSTRACT_CHARS].rsplit(" ", 1)[0] + " …"
     return out
