@@ -105,8 +105,28 @@ def run_import(
 ) -> ImportSummary:
     """Import every input named in ``paths``; never raises for bad data."""
     summary = ImportSummary()
+    return _run(store, _expand(paths, summary), summary, fmt, strict, report, progress)
+
+
+def import_bytes(store: SQLiteStore, data: bytes, name: str, fmt: str | None = None) -> ImportSummary:
+    """Import one in-memory input (e.g. a page a sync client fetched) through the same pipeline.
+
+    ``name`` is what provenance and error messages show (e.g. the URL).
+    """
+    summary = ImportSummary()
+    return _run(store, [Input(name, len(data), None, data)], summary, fmt, False, None, False)
+
+
+def _run(
+    store: SQLiteStore,
+    inputs: list[Input],
+    summary: ImportSummary,
+    fmt: str | None,
+    strict: bool,
+    report: IO[str] | None,
+    progress: bool,
+) -> ImportSummary:
     started = time.perf_counter()
-    inputs = _expand(paths, summary)
     total = sum(i.size or 0 for i in inputs) or None
     bar = tqdm(
         total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="import", delay=0.5,

@@ -78,10 +78,17 @@ class Input:
     name: str
     size: int | None  # raw bytes on disk, None for stdin
     path: Path | None
+    data: bytes | None = None  # an input already in memory (a page a sync client fetched)
 
     def open(self, on_bytes: Callable[[int], None] | None = None) -> io.BufferedReader:
         """Open for reading; gzip content is decompressed on the fly."""
-        raw: BinaryIO = sys.stdin.buffer if self.path is None else open(self.path, "rb")
+        raw: BinaryIO
+        if self.data is not None:
+            raw = io.BytesIO(self.data)
+        elif self.path is None:
+            raw = sys.stdin.buffer
+        else:
+            raw = open(self.path, "rb")
         counted = io.BufferedReader(_Counting(raw, on_bytes), BUFFER)
         if counted.peek(2)[:2] == GZIP_MAGIC:
             return io.BufferedReader(_Gunzip(counted), BUFFER)
