@@ -34,6 +34,7 @@ def generate(n: int, out) -> int:  # type: ignore[no-untyped-def]
     for i in range(n):
         rec = dict(lines[i % len(lines)])
         rec["id"] = f"{9001 + i // 100000:04d}.{i % 100000:05d}"
+        rec["title"] = f"{rec['title']} (part {i})"  # real snapshot titles are distinct
         data = (json.dumps(rec) + "\n").encode()
         out.write(data)
         written += len(data)

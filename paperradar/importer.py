@@ -62,7 +62,6 @@ class ImportSummary:
     incomplete: Counter[str] = field(default_factory=Counter)
     first_rejects: list[Rejected] = field(default_factory=list)
     inputs: list[InputResult] = field(default_factory=list)
-    changed_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
     aborted: str | None = None  # why a --strict import was rolled back
 
@@ -148,7 +147,6 @@ def _run(
     writer.finish(abort=summary.aborted is not None)
     if summary.aborted:
         summary.new = summary.updated = summary.unchanged = 0
-        summary.changed_ids = []
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -221,7 +219,6 @@ class _Writer(threading.Thread):
             s.new += result.new
             s.updated += result.updated
             s.unchanged += result.unchanged
-            s.changed_ids.extend(result.ids)
 
     def put(self, papers: list[Paper], origin: str) -> None:
         self._check()

@@ -30,3 +30,16 @@ def shared(relative: str) -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "papers.db"
+
+
+def parse_file(parser, path: Path, name: str | None = None) -> list:  # type: ignore[no-untyped-def]
+    """Every (line, Paper | Reject) a parser yields for a file; ``name`` defaults to the file name."""
+    with open(path, "rb") as stream:
+        return list(parser(stream, name if name is not None else path.name))
+
+
+def write_input(tmp_path: Path, data: bytes | str, name: str = "input") -> Path:
+    """A test input file in tmp_path, from text (UTF-8) or raw bytes."""
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path

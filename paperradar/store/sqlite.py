@@ -48,7 +48,6 @@ class MergeResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    ids: list[str] = field(default_factory=list)  # ids written (new or updated)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the rows written, as stored
     seq: int = 0  # the seq stamped on them
 
@@ -154,10 +153,8 @@ class SQLiteStore:
                 result.rows.append(row)
             for paper in group:
                 provenance.append((row["rowid"], paper.source, origin, now, now, before is None or changes > 0))
-            if before is None or changes:
-                result.ids.append(row["id"])
-                if before is None or before["categories"] != row["categories"]:
-                    category_rows.append(row)
+            if before is None or (changes and before["categories"] != row["categories"]):
+                category_rows.append(row)
         self._write_rows(conn, inserts, updates, category_rows, upvote_rows, provenance)
         return result
 
@@ -170,13 +167,19 @@ class SQLiteStore:
         rowid, upvotes and provenance; only its key changes).
         """
         by_id = self._rows_where("p.id", {p.id for p in papers}, conn)
-        dois = {p.doi for p in papers if p.doi and p.id not in by_id}
-        tkeys = {title_key(p.title) for p in papers if p.id not in by_id}
+        unseen = [p for p in papers if p.id not in by_id]
+        dois = {p.doi for p in unseen if p.doi}
         by_doi: dict[str, dict[str, Any]] = {}
         for row in self._rows_where("p.doi", dois, conn).values():
             by_doi.setdefault(row["doi"], row)
+        # A title-only record joins any paper with its title; a record with an
+        # arXiv id or DOI only absorbs a title-only row (never another paper).
+        title_only = {title_key(p.title) for p in unseen if not (p.arxiv_id or p.doi or p.source_id)}
+        with_ids = {title_key(p.title) for p in unseen if p.arxiv_id or p.doi} - title_only
         by_title: dict[str, dict[str, Any]] = {}
-        for row in sorted(self._rows_where("p.title_key", tkeys, conn).values(), key=_title_pref):
+        candidates = list(self._rows_where("p.title_key", with_ids, conn, "AND p.id LIKE 'title:%'").values())
+        candidates += self._best_by_title(title_only, conn)
+        for row in sorted(candidates, key=_title_pref):
             by_title.setdefault(row["title_key"], row)
         absorbed: set[int] = set()
         batch_titles: dict[str, str] = {}
@@ -211,15 +214,33 @@ class SQLiteStore:
                     p.id = batch_titles[tk]
         return by_id
 
-    def _rows_where(self, column: str, values: Iterable[str], conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    def _rows_where(
+        self, column: str, values: Iterable[str], conn: sqlite3.Connection, extra: str = ""
+    ) -> dict[str, dict[str, Any]]:
         values = list(values)
         out: dict[str, dict[str, Any]] = {}
         for i in range(0, len(values), _CHUNK):
             chunk = values[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for r in conn.execute(f"{_SELECT} WHERE {column} IN ({marks})", chunk):
+            for r in conn.execute(f"{_SELECT} WHERE {column} IN ({marks}) {extra}", chunk):
                 row = _decode(r)
                 out[row["id"]] = row
+        return out
+
+    def _best_by_title(self, keys: set[str], conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        """One stored paper per title key, arXiv papers first: however many share a title,
+        only the one a title-only record would join is read."""
+        keys_list = list(keys)
+        out = []
+        for i in range(0, len(keys_list), _CHUNK):
+            chunk = keys_list[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"{_SELECT} WHERE p.rowid IN (SELECT rowid FROM (SELECT rowid, ROW_NUMBER() OVER ("
+                "PARTITION BY title_key ORDER BY id LIKE 'title:%', id LIKE 'doi:%', id) AS rank"
+                f" FROM papers WHERE title_key IN ({marks})) WHERE rank = 1)"
+            )
+            out += [_decode(r) for r in conn.execute(sql, chunk)]
         return out
 
     def _collect_upvotes(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
-from conftest import shared
+from conftest import parse_file, shared
 
 from paperradar.model import FormatError, Item, Paper, Reject
 from paperradar.sources import arxiv_xml
@@ -36,8 +36,7 @@ RSS = "fixtures/arxiv_rss/"
 
 
 def run(parser: Parser, path: Path) -> list[Item]:
-    with open(path, "rb") as f:
-        return list(parser(f, path.name))
+    return parse_file(parser, path)
 
 
 def papers(parser: Parser, path: Path) -> list[Paper]:

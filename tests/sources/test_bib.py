@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import shared
+from conftest import parse_file, shared, write_input
 
 from paperradar.model import FormatError, Paper, Reject
 from paperradar.sources.bib import parse_bibtex, parse_csl_json, parse_ris
@@ -18,15 +18,8 @@ ZOTERO_CSL = "fixtures/zotero_exports/zotero_bbt_csljson_export_with_arxiv.json"
 ZOTERO_RIS = "fixtures/zotero_exports/zotero_ris_export_5items.ris"
 
 
-def run(parser, path: Path) -> list:
-    with open(path, "rb") as stream:
-        return list(parser(stream, path.name))
-
-
-def write(tmp_path: Path, data: bytes | str, name: str = "input") -> Path:
-    path = tmp_path / name
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
+run = parse_file
+write = write_input
 
 
 def papers(items: list) -> list[Paper]:

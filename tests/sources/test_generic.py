@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import shared
+from conftest import parse_file, shared, write_input
 
 from paperradar.model import FormatError, Paper, Reject
 from paperradar.sources.common import MAX_ABSTRACT_CHARS
@@ -17,15 +17,8 @@ CSFCUBE = "eval/csfcube-dev/corpus.jsonl"
 OPENALEX = "fixtures/openalex/work_W2741809807.json"
 
 
-def run(parser, path: Path) -> list:
-    with open(path, "rb") as stream:
-        return list(parser(stream, path.name))
-
-
-def write(tmp_path: Path, data: bytes | str, name: str = "input") -> Path:
-    path = tmp_path / name
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
+run = parse_file
+write = write_input
 
 
 def by_line(items: list) -> dict:

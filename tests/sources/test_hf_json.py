@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import SHARED, shared
+from conftest import SHARED, parse_file, shared
 
 from paperradar.ids import parse_arxiv_id
 from paperradar.model import FormatError, Paper, Reject
@@ -19,9 +19,9 @@ DAILY = "data/hf-daily-papers"
 SEARCH = "fixtures/huggingface_papers"
 
 
-def parse_file(parser, path: Path) -> list:
-    with path.open("rb") as stream:
-        return list(parser(stream, str(path)))
+def parse_full_name(parser, path: Path) -> list:
+    """The daily parser reads the listing day from the whole path it is given."""
+    return parse_file(parser, path, str(path))
 
 
 def papers_of(items: list) -> list[Paper]:
@@ -51,7 +51,7 @@ def entry(pid: str = "2503.02682", **paper_fields) -> dict:
 
 
 def test_daily_2025_03_05_first_and_last_entry() -> None:
-    items = parse_file(parse_daily, shared(f"{DAILY}/2025-03-05.json"))
+    items = parse_full_name(parse_daily, shared(f"{DAILY}/2025-03-05.json"))
     papers = papers_of(items)
     assert len(items) == len(papers) == 12
     first = papers[0]
@@ -81,7 +81,7 @@ def test_daily_2025_03_05_first_and_last_entry() -> None:
 
 
 def test_daily_2026_08_21_new_fields() -> None:
-    papers = papers_of(parse_file(parse_daily, shared(f"{DAILY}/2026-08-21.json")))
+    papers = papers_of(parse_full_name(parse_daily, shared(f"{DAILY}/2026-08-21.json")))
     assert len(papers) == 17
     first = papers[0]
     assert first.arxiv_id == "2608.19880"
@@ -102,7 +102,7 @@ def test_daily_reconstructed_compact_file() -> None:
     """2024-12-11 is one of the 22 files turned back into JSON (compact form)."""
     path = shared(f"{DAILY}/2024-12-11.json")
     assert path.read_bytes()[:2] == b"[{"
-    papers = papers_of(parse_file(parse_daily, path))
+    papers = papers_of(parse_full_name(parse_daily, path))
     assert len(papers) == 26
     first = papers[0]
     assert first.arxiv_id == "2412.07730"
@@ -115,7 +115,7 @@ def test_daily_reconstructed_compact_file() -> None:
 
 
 def test_daily_hidden_authors_are_kept_in_order() -> None:
-    papers = papers_of(parse_file(parse_daily, shared(f"{DAILY}/2024-06-26.json")))
+    papers = papers_of(parse_full_name(parse_daily, shared(f"{DAILY}/2024-06-26.json")))
     last = papers[-1]
     assert last.arxiv_id == "2406.17774"
     # Wiersma, Philip and Deschaintre are marked hidden on HF but are real authors.
@@ -126,7 +126,7 @@ def test_daily_hidden_authors_are_kept_in_order() -> None:
 
 
 def test_daily_project_page_with_stray_space() -> None:
-    papers = papers_of(parse_file(parse_daily, shared(f"{DAILY}/2025-03-17.json")))
+    papers = papers_of(parse_full_name(parse_daily, shared(f"{DAILY}/2025-03-17.json")))
     paper = next(p for p in papers if p.arxiv_id == "2503.11646")
     assert paper.links["project"] == "https://sites.google.com/view/adc-robot"
 
@@ -139,7 +139,7 @@ def test_all_daily_files_detect_and_parse() -> None:
     for path in files:
         if detect(path.read_bytes()[:HEAD_BYTES]) != "hf-daily":
             misdetected.append(path.name)
-        items = parse_file(parse_daily, path)
+        items = parse_full_name(parse_daily, path)
         assert all(isinstance(item, Paper) for _, item in items), path.name
         day = path.stem
         for _, paper in items:
@@ -175,7 +175,7 @@ def test_search_llama3_herd() -> None:
     path = shared(f"{SEARCH}/papers_search_q-llama3herd_11results.json")
     assert detect(path.read_bytes()[:HEAD_BYTES]) == "hf-search"
     before = datetime.now(timezone.utc).date().isoformat()
-    items = parse_file(parse_search, path)
+    items = parse_full_name(parse_search, path)
     after = datetime.now(timezone.utc).date().isoformat()
     papers = papers_of(items)
     assert len(items) == len(papers) == 11
@@ -201,7 +201,7 @@ def test_search_llama3_herd() -> None:
 def test_search_kazakh_published_is_the_papers_day() -> None:
     path = shared(f"{SEARCH}/papers_search_q-kazakh_9results.json")
     assert detect(path.read_bytes()[:HEAD_BYTES]) == "hf-search"
-    papers = papers_of(parse_file(parse_search, path))
+    papers = papers_of(parse_full_name(parse_search, path))
     assert len(papers) == 9
     first = papers[0]
     assert first.arxiv_id == "2404.04487"
