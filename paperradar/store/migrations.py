@@ -74,6 +74,53 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: live sync bookkeeping: one row per sync run, and OAI-PMH harvest progress.
+    """
+    -- One row per run of one source (sync arxiv, arxiv-rss, hf-daily, ...): what
+    -- was asked, how far it got, what came of it. Counters move after every page,
+    -- so a killed run still shows what it did; pid tells a live run from a dead one.
+    CREATE TABLE sync_runs (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        request TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        pid INTEGER,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        pages INTEGER NOT NULL DEFAULT 0,
+        records INTEGER NOT NULL DEFAULT 0,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        notes TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX sync_runs_source ON sync_runs(source, id);
+
+    -- An OAI-PMH ListRecords harvest, keyed by what it asks for ('' for an
+    -- argument left out). token is the resumption token of the next page to
+    -- fetch (NULL before the first page); it is written in the same
+    -- transaction as the page's counters, after the page is imported.
+    CREATE TABLE oai_harvests (
+        id INTEGER PRIMARY KEY,
+        base_url TEXT NOT NULL,
+        set_spec TEXT NOT NULL DEFAULT '',
+        metadata_prefix TEXT NOT NULL,
+        from_date TEXT NOT NULL DEFAULT '',
+        until_date TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        token TEXT,
+        pages INTEGER NOT NULL DEFAULT 0,
+        records INTEGER NOT NULL DEFAULT 0,
+        complete_list_size INTEGER,
+        restarts INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX oai_harvests_key ON oai_harvests(base_url, set_spec, metadata_prefix, status, from_date, until_date);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

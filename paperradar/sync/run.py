@@ -1,0 +1,167 @@
+"""A sync run: fetch pages, check them, import them, record progress.
+
+Every source client goes through the same three steps per page, so the
+guarantees hold for all of them:
+
+1. fetch with the polite client and parse the whole answer once as a check
+   (damaged answers are fetched again; the service's own error answers
+   raise at once);
+2. import it with :func:`paperradar.importer.import_bytes`, the same
+   pipeline as ``paperradar import`` (merge, keyword index), then call
+   :func:`~paperradar.sync.hooks.after_import`;
+3. add the page to the run's row (and, for OAI-PMH, move the harvest's
+   resumption token on) in one transaction.
+
+A run that fails keeps every page it imported.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..importer import ImportSummary, import_bytes
+from ..model import FormatError
+from ..sources import parser_for
+from ..sources.arxiv_xml import ArxivApiError, OaiError
+from ..store import SQLiteStore, sync_state
+from .config import SyncConfig
+from .hooks import after_import
+from .http import FetchError, InvalidBody, PoliteClient, Response
+
+log = logging.getLogger("paperradar.sync")
+
+
+class SyncFailed(Exception):
+    """A source could not finish; the message says why, for the user."""
+
+
+class Cancelled(Exception):
+    """The run was asked to stop (the scheduler is shutting down) between two requests."""
+
+
+@dataclass
+class SyncContext:
+    """What every source client needs: where to store, how to behave, how to fetch."""
+
+    store: SQLiteStore
+    config: SyncConfig
+    client: PoliteClient
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def checkpoint(self) -> None:
+        """Called before each request: stop here if asked to (nothing is half done)."""
+        if self.cancel.is_set():
+            raise Cancelled("stopped before the next request; the next run goes on from here")
+
+
+def make_context(store: SQLiteStore, config: SyncConfig, cancel: threading.Event | None = None) -> SyncContext:
+    """A context whose client's pauses end early once ``cancel`` is set."""
+    cancel = cancel or threading.Event()
+    client = PoliteClient(config.contact, config.http, sleep=cancel.wait)
+    return SyncContext(store, config, client, cancel)
+
+
+def checked(fmt: str) -> Callable[[Response], None]:
+    """A ``check`` for :meth:`PoliteClient.get`: the answer must parse as ``fmt`` to its end.
+
+    Parsing twice (here and in the import) costs little next to the pause
+    between requests, and it means a damaged answer is fetched again
+    before anything of it is stored.
+    """
+
+    def check(response: Response) -> None:
+        try:
+            for _ in parser_for(fmt)(io.BytesIO(response.body), response.url):
+                pass
+        except (ArxivApiError, OaiError):
+            raise  # the service's own answer: asking again would not change it
+        except FormatError as exc:
+            raise InvalidBody(str(exc)) from exc
+
+    return check
+
+
+class Run:
+    """One run of one source, kept current in the store's ``sync_runs`` row."""
+
+    def __init__(self, store: SQLiteStore, source: str, request: dict[str, Any]) -> None:
+        self.store = store
+        self.source = source
+        self.request = request
+        self.notes: list[str] = []
+        self.pages = 0
+        self.id = sync_state.start_run(store, source, request)
+
+    def import_page(
+        self,
+        response: Response,
+        fmt: str,
+        harvest: sync_state.Harvest | None = None,
+        token: str | None = None,
+        complete_list_size: int | None = None,
+    ) -> ImportSummary:
+        """Import one checked answer, run the after-import hook, record the page."""
+        summary = import_bytes(self.store, response.body, response.url, fmt)
+        after_import(self.store, summary)
+        if summary.errors:  # the check parsed it, so only a store problem lands here
+            raise SyncFailed("; ".join(summary.errors))
+        counts = sync_state.Counts(
+            records=sum(i.records for i in summary.inputs),
+            new=summary.new,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            rejected=sum(summary.rejected.values()),
+        )
+        sync_state.record_page(self.store, self.id, counts, harvest, token, complete_list_size)
+        self.pages += 1
+        log.info("%s: page %d: %d records (%d new, %d updated, %d unchanged%s)", self.source, self.pages, counts.records,
+                 counts.new, counts.updated, counts.unchanged,
+                 f", {counts.rejected} rejected" if counts.rejected else "")
+        return summary
+
+    def note(self, text: str) -> None:
+        """Something the user should know about this run (kept with it, shown by ``sync status``)."""
+        self.notes.append(text)
+        log.warning("%s: %s", self.source, text)
+
+
+def execute(store: SQLiteStore, source: str, request: dict[str, Any], work: Callable[[Run], None]) -> dict[str, Any]:
+    """Run ``work`` as one recorded run of ``source``; returns the run's report.
+
+    Failures of the source (network, service errors, damaged answers after
+    all tries) end the run as "failed" with their message; anything else is
+    a bug or an interrupt: recorded, then raised.
+    """
+    run = Run(store, source, request)
+    log.info("%s: %s", source, describe(request))
+    status, error = sync_state.OK, None
+    try:
+        work(run)
+    except (SyncFailed, FetchError, FormatError) as exc:
+        status, error = sync_state.FAILED, str(exc)
+        log.error("%s failed: %s", source, error)
+    except Cancelled as exc:
+        status, error = sync_state.INTERRUPTED, str(exc)
+        log.warning("%s: %s", source, error)
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        sync_state.finish_run(store, run.id, sync_state.INTERRUPTED if interrupted else sync_state.FAILED,
+                              "interrupted" if interrupted else f"{type(exc).__name__}: {exc}", run.notes)
+        raise
+    sync_state.finish_run(store, run.id, status, error, run.notes)
+    return sync_state.run(store, run.id)
+
+
+def describe(request: dict[str, Any]) -> str:
+    """``set=cs from=2026-01-01`` style text of a run's request."""
+    parts = []
+    for key, value in request.items():
+        if value is None or value == [] or value == "":
+            continue
+        parts.append(f"{key}={','.join(value) if isinstance(value, list) else value}")
+    return " ".join(parts) or "(defaults)"
