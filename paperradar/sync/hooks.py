@@ -2,8 +2,8 @@
 
 :func:`import_bytes` already keeps the keyword index current, so there is
 nothing more to do yet. The semantic engine will embed the new and changed
-papers here (``summary.changed_ids``), so that papers a sync brings are
-searchable by meaning as soon as their page is stored.
+papers here (the rows whose ``seq`` its index has not reached), so that papers
+a sync brings are searchable by meaning as soon as their page is stored.
 """
 
 from __future__ import annotations
