@@ -34,7 +34,9 @@ def generate(n: int, out) -> int:  # type: ignore[no-untyped-def]
     for i in range(n):
         rec = dict(lines[i % len(lines)])
         rec["id"] = f"{9001 + i // 100000:04d}.{i % 100000:05d}"
-        rec["title"] = f"{rec['title']} (part {i})"  # real snapshot titles are distinct
+        rec["title"] = f"{rec['title']} (part {i})"  # real snapshot titles and DOIs are distinct
+        if rec.get("doi"):
+            rec["doi"] = f"{rec['doi']}.{i}"
         data = (json.dumps(rec) + "\n").encode()
         out.write(data)
         written += len(data)
@@ -53,15 +55,15 @@ def main() -> None:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
         )  # fmt: skip
         proc = psutil.Process(child.pid)
-        samples: list[tuple[float, int]] = []
+        samples: list[tuple[float, int, int]] = []
         sizes: dict[str, int] = {}
         started = time.perf_counter()
         feeder = threading.Thread(target=lambda: sizes.setdefault("bytes", generate(args.records, child.stdin)))
         feeder.start()
         while child.poll() is None:
             try:
-                samples.append((time.perf_counter() - started, proc.memory_info().rss))
-            except psutil.NoSuchProcess:
+                samples.append((time.perf_counter() - started, proc.memory_info().rss, _anon(child.pid)))
+            except (psutil.NoSuchProcess, OSError):
                 break
             time.sleep(0.5)
         feeder.join()
@@ -69,12 +71,22 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     print(f"records: {args.records}  input: {sizes['bytes'] / 1e9:.2f} GB  imported new: {summary['new']}  "
           f"time: {elapsed:.1f} s  ({summary['new'] / elapsed:.0f} papers/s)")
-    print("RSS by tenth of the run (MiB):")
+    print("memory by tenth of the run (MiB): RSS = anonymous (the process's own heap) + file pages mapped")
     for tenth in range(10):
-        part = [rss for t, rss in samples if tenth / 10 * elapsed <= t < (tenth + 1) / 10 * elapsed]
+        part = [(rss, anon) for t, rss, anon in samples if tenth / 10 * elapsed <= t < (tenth + 1) / 10 * elapsed]
         if part:
-            print(f"  {tenth * 10:3d}-{tenth * 10 + 10:3d}%: max {max(part) / 2**20:7.1f}")
-    print(f"peak RSS: {max(r for _, r in samples) / 2**20:.1f} MiB")
+            print(f"  {tenth * 10:3d}-{tenth * 10 + 10:3d}%: RSS max {max(p[0] for p in part) / 2**20:7.1f}"
+                  f"   anonymous max {max(p[1] for p in part) / 2**20:7.1f}")
+    print(f"peak RSS: {max(s[1] for s in samples) / 2**20:.1f} MiB; "
+          f"peak anonymous: {max(s[2] for s in samples) / 2**20:.1f} MiB")
+
+
+def _anon(pid: int) -> int:
+    """RssAnon of a process: memory it allocated, unlike mapped index files the kernel can drop."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ class SQLiteStore:
         unseen = [p for p in papers if p.id not in by_id]
         dois = {p.doi for p in unseen if p.doi}
         by_doi: dict[str, dict[str, Any]] = {}
-        for row in self._rows_where("p.doi", dois, conn).values():
+        for row in self._best_by("doi", dois, conn):
             by_doi.setdefault(row["doi"], row)
         # A title-only record joins any paper with its title; a record with an
         # arXiv id or DOI only absorbs a title-only row (never another paper).
@@ -178,7 +178,7 @@ class SQLiteStore:
         with_ids = {title_key(p.title) for p in unseen if p.arxiv_id or p.doi} - title_only
         by_title: dict[str, dict[str, Any]] = {}
         candidates = list(self._rows_where("p.title_key", with_ids, conn, "AND p.id LIKE 'title:%'").values())
-        candidates += self._best_by_title(title_only, conn)
+        candidates += self._best_by("title_key", title_only, conn)
         for row in sorted(candidates, key=_title_pref):
             by_title.setdefault(row["title_key"], row)
         absorbed: set[int] = set()
@@ -227,9 +227,9 @@ class SQLiteStore:
                 out[row["id"]] = row
         return out
 
-    def _best_by_title(self, keys: set[str], conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        """One stored paper per title key, arXiv papers first: however many share a title,
-        only the one a title-only record would join is read."""
+    def _best_by(self, column: str, keys: set[str], conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        """One stored paper per value of ``column`` (a DOI, a title key), arXiv papers first:
+        however many papers share it, only the one a record would join is read."""
         keys_list = list(keys)
         out = []
         for i in range(0, len(keys_list), _CHUNK):
@@ -237,8 +237,8 @@ class SQLiteStore:
             marks = ",".join("?" * len(chunk))
             sql = (
                 f"{_SELECT} WHERE p.rowid IN (SELECT rowid FROM (SELECT rowid, ROW_NUMBER() OVER ("
-                "PARTITION BY title_key ORDER BY id LIKE 'title:%', id LIKE 'doi:%', id) AS rank"
-                f" FROM papers WHERE title_key IN ({marks})) WHERE rank = 1)"
+                f"PARTITION BY {column} ORDER BY id LIKE 'title:%', id LIKE 'doi:%', id) AS rank"
+                f" FROM papers WHERE {column} IN ({marks})) WHERE rank = 1)"
             )
             out += [_decode(r) for r in conn.execute(sql, chunk)]
         return out
