@@ -267,10 +267,17 @@ def cmd_search(store: SQLiteStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(store: SQLiteStore, args: argparse.Namespace) -> int:
-    row = store.get(args.id)
+def _find_paper(store: SQLiteStore, paper_id: str) -> dict[str, Any] | None:
+    """The stored paper, or None after telling the user it is unknown."""
+    row = store.get(paper_id)
     if row is None:
-        print(f"paperradar: no paper with id {args.id!r}", file=sys.stderr)
+        print(f"paperradar: no paper with id {paper_id!r}", file=sys.stderr)
+    return row
+
+
+def cmd_show(store: SQLiteStore, args: argparse.Namespace) -> int:
+    row = _find_paper(store, args.id)
+    if row is None:
         return 1
     if args.json:
         _emit_json(paper_json(row, full=True))
@@ -325,9 +332,8 @@ def cmd_stats(store: SQLiteStore, args: argparse.Namespace) -> int:
 
 
 def cmd_vote(store: SQLiteStore, args: argparse.Namespace) -> int:
-    row = store.get(args.id)
+    row = _find_paper(store, args.id)
     if row is None:
-        print(f"paperradar: no paper with id {args.id!r}", file=sys.stderr)
         return 1
     total = store.add_vote(row["id"], delta=-1 if args.down else 1)
     if args.json:
