@@ -19,7 +19,7 @@ import orjson
 from . import __version__
 from .config import ENV_DB, resolve_db
 from .present import paper_json, snippet_text
-from .index.keyword import IndexBusy, catch_up, keyword_index
+from .index.keyword import IndexBusy, catch_up, is_behind, keyword_index
 from .rank import feed as feeds
 from .rank.search import Filters, keyword_search
 from .sources import FORMATS
@@ -496,6 +496,8 @@ def _log_sync_to_stderr() -> None:
 def _refresh_index(store: SQLiteStore) -> None:
     """Index what the keyword index lacks (after an interrupted import); skip if an import is running."""
     index = keyword_index(store)
+    if not is_behind(store, index):
+        return
     try:
         index.writer(wait=0)
     except IndexBusy:

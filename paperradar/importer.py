@@ -187,12 +187,12 @@ class _Writer(threading.Thread):
             if self.strict:
                 with self.store.write() as conn:
                     self._loop(conn, None)
+                catch_up(self.store, index)  # index what the transaction committed
             else:
                 catch_up(self.store, index)  # whatever an interrupted run left unindexed
                 self._loop(None, index)
                 index.commit()
                 self.store.set_meta(META_SEQ, str(self.store.max_seq()))
-            catch_up(self.store, index)  # --strict: index what the transaction committed
             index.close()
         except StrictAbort:
             keyword_index(self.store).close()  # rolled back by store.write(); nothing to index

@@ -296,6 +296,12 @@ def index_dir(store: SQLiteStore) -> Path:
     return Path(f"{store.path}.index") / f"keyword-v{SCHEMA_VERSION}"
 
 
+def is_behind(store: SQLiteStore, index: KeywordIndex) -> bool:
+    """True when the store holds rows the index has not seen (cheap: two small reads)."""
+    seq = int(store.get_meta(META_SEQ, "0") or 0)
+    return store.max_seq() > seq or (seq > 0 and index.count() == 0)
+
+
 def catch_up(store: SQLiteStore, index: KeywordIndex, progress: Any = None) -> int:
     """Index every row the index has not seen; returns how many. Safe to repeat.
 
