@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-MARK_START, MARK_END = "\x02", "\x03"
+from .index.keyword import MARK_END, MARK_START  # how the index marks matches in snippets
 
 
 def paper_json(row: dict[str, Any], full: bool = False) -> dict[str, Any]:

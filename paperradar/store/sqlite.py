@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -217,31 +217,21 @@ class SQLiteStore:
     def _rows_where(
         self, column: str, values: Iterable[str], conn: sqlite3.Connection, extra: str = ""
     ) -> dict[str, dict[str, Any]]:
-        values = list(values)
-        out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(values), _CHUNK):
-            chunk = values[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for r in conn.execute(f"{_SELECT} WHERE {column} IN ({marks}) {extra}", chunk):
-                row = _decode(r)
-                out[row["id"]] = row
-        return out
+        rows = _select_in(conn, lambda marks: f"{_SELECT} WHERE {column} IN ({marks}) {extra}", values)
+        return {row["id"]: row for row in rows}
 
     def _best_by(self, column: str, keys: set[str], conn: sqlite3.Connection) -> list[dict[str, Any]]:
         """One stored paper per value of ``column`` (a DOI, a title key), arXiv papers first:
         however many papers share it, only the one a record would join is read."""
-        keys_list = list(keys)
-        out = []
-        for i in range(0, len(keys_list), _CHUNK):
-            chunk = keys_list[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = (
+        return _select_in(
+            conn,
+            lambda marks: (
                 f"{_SELECT} WHERE p.rowid IN (SELECT rowid FROM (SELECT rowid, ROW_NUMBER() OVER ("
                 f"PARTITION BY {column} ORDER BY id LIKE 'title:%', id LIKE 'doi:%', id) AS rank"
                 f" FROM papers WHERE {column} IN ({marks})) WHERE rank = 1)"
-            )
-            out += [_decode(r) for r in conn.execute(sql, chunk)]
-        return out
+            ),
+            keys,
+        )
 
     def _collect_upvotes(
         self, before: dict[str, Any] | None, group: list[Paper], out: list[tuple], conn: sqlite3.Connection
@@ -367,13 +357,8 @@ class SQLiteStore:
 
     def rows(self, rowids: list[int]) -> dict[int, dict[str, Any]]:
         """Papers by rowid (what the indexes return); rowids the store lacks are absent."""
-        out: dict[int, dict[str, Any]] = {}
-        for i in range(0, len(rowids), _CHUNK):
-            chunk = rowids[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for r in self.conn.execute(f"{_SELECT} WHERE p.rowid IN ({marks})", chunk):
-                out[r["rowid"]] = _decode(r)
-        return out
+        rows = _select_in(self.conn, lambda marks: f"{_SELECT} WHERE p.rowid IN ({marks})", rowids)
+        return {row["rowid"]: row for row in rows}
 
     def changed_since(self, seq: int, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
         """Rows stamped after ``seq``, in seq order, a batch at a time (for index catch-up)."""
@@ -477,6 +462,16 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
         clauses.append("AND p.published <= ?")
         params.append(filters.until)
     return " ".join(clauses), params
+
+
+def _select_in(conn: sqlite3.Connection, sql: Callable[[str], str], values: Iterable[Any]) -> list[dict[str, Any]]:
+    """Decoded rows of ``sql(marks)`` run over ``values`` in chunks (SQLite caps bound parameters)."""
+    values = list(values)
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(values), _CHUNK):
+        chunk = values[i : i + _CHUNK]
+        out += [_decode(r) for r in conn.execute(sql(",".join("?" * len(chunk))), chunk)]
+    return out
 
 
 def _decode(r: sqlite3.Row) -> dict[str, Any]:
