@@ -1,0 +1,69 @@
+"""The ``paperradar`` command line.
+
+Each subcommand is a thin layer: parse arguments, call the pipeline, the
+store, the rankers or the sync clients, print text or ``--json``. Exit
+codes: 0 success, 1 some input, lookup or source failed, 2 usage error.
+
+Each module of this package registers its subcommands (``register``) and
+points each at the function that runs it (``run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+
+from .. import __version__
+from ..config import ENV_DB, resolve_db
+from ..store import StoreError, open_store
+from . import papers, sync
+from .common import UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: --db may come before or after the subcommand without one
+    # position's default overwriting the other's value.
+    common.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=argparse.SUPPRESS,
+        help=f"database file or URL (default: ${ENV_DB}, else a file in your data directory)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="paperradar",
+        description="Self-hostable research-paper discovery: import, search, daily feed.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"paperradar {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (papers, sync):
+        module.register(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    location = resolve_db(getattr(args, "db", None))
+    try:
+        store = open_store(location)
+    except StoreError as exc:
+        print(f"paperradar: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:
+        print(f"paperradar: cannot open database {location}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return args.run(store, args)
+    except UsageError as exc:
+        parser.error(str(exc))
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("paperradar: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        store.close()

@@ -1,0 +1,82 @@
+"""What every subcommand shares: argument types, JSON output, how a paper is printed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+
+from ..index.keyword import IndexBusy, catch_up, is_behind, keyword_index
+from ..rank import feed as feeds
+from ..store import SQLiteStore
+
+
+class UsageError(Exception):
+    """Bad arguments discovered after parsing (exit code 2)."""
+
+
+def valid_date(text: str) -> str:
+    try:
+        return feeds.parse_day(text).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return value
+
+
+def not_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a number >= 0: {text!r}")
+    return value
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def find_paper(store: SQLiteStore, paper_id: str) -> dict[str, Any] | None:
+    """The stored paper, or None after telling the user it is unknown."""
+    row = store.get(paper_id)
+    if row is None:
+        print(f"paperradar: no paper with id {paper_id!r}", file=sys.stderr)
+    return row
+
+
+def refresh_index(store: SQLiteStore) -> None:
+    """Index what the keyword index lacks (after an interrupted import); skip if an import is running."""
+    index = keyword_index(store)
+    if not is_behind(store, index):
+        return
+    try:
+        index.writer(wait=0)
+    except IndexBusy:
+        return
+    try:
+        catch_up(store, index)
+    finally:
+        index.close()
+    index.refresh()
+
+
+def print_paper(row: dict[str, Any], rank: int) -> None:
+    authors = ", ".join(row["authors"][:4]) + (" et al." if len(row["authors"]) > 4 else "")
+    score = f"  score {row['score']:.2f}" if "score" in row else ""
+    print(f"{rank:3d}. [{row['id']}] {row['title']}{score}")
+    meta = [authors or "(no authors)", " ".join(row["categories"][:3]), row["published"] or "?"]
+    if row["upvotes"]:
+        meta.append(f"▲ {row['upvotes']}")
+    print("     " + " · ".join(m for m in meta if m))

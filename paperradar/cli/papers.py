@@ -1,0 +1,203 @@
+"""Commands on the papers themselves: import, search, show, feed, stats, vote."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from typing import Any
+
+from ..present import paper_json, snippet_text
+from ..rank import feed as feeds
+from ..rank.search import Filters, keyword_search
+from ..sources import FORMATS
+from ..store import SQLiteStore
+from .common import (
+    UsageError,
+    emit_json,
+    find_paper,
+    not_negative,
+    positive,
+    print_paper,
+    refresh_index,
+    valid_date,
+)
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import", parents=[common], help="import papers from files, directories, .gz or - (stdin)",
+                       description="Import papers. The format of each input is detected from its content.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory (read recursively), .gz file, or - for stdin")
+    p.add_argument("--format", choices=sorted(FORMATS), help="read every input as this format instead of detecting it")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad record and import nothing")
+    p.add_argument("--report", metavar="FILE", help="write every rejected record (JSON lines: file, line, reason) to FILE")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser("search", parents=[common], help="search papers by keyword",
+                       description='Keyword search (BM25). Syntax: words, "phrases", prefix*, a OR b, -exclude, '
+                                   "title:, abstract:, author: fields.")
+    p.add_argument("query", help="what to look for")
+    p.add_argument("--mode", choices=["keyword"], default="keyword", help="ranking mode (default: keyword)")
+    p.add_argument("--limit", type=positive, default=10, help="number of results (default 10)")
+    p.add_argument("--offset", type=not_negative, default=0, help="skip this many results (paging)")
+    p.add_argument("--category", help="only papers in this arXiv category, e.g. cs.CL")
+    p.add_argument("--author", help="only papers with this author name")
+    p.add_argument("--since", type=valid_date, metavar="YYYY-MM-DD", help="first listed on or after this day")
+    p.add_argument("--until", type=valid_date, metavar="YYYY-MM-DD", help="first listed on or before this day")
+    p.add_argument("--json", action="store_true", help="print results as a JSON array")
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("show", parents=[common], help="show one paper", description="Show one paper by id.")
+    p.add_argument("id", help="arXiv id (with or without version), DOI key (doi:...), or other paper id")
+    p.add_argument("--json", action="store_true", help="print the paper as a JSON object")
+    p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("feed", parents=[common], help="papers first listed on a day, week or month",
+                       description="Papers first listed in a period: most upvoted first, then newest.")
+    period = p.add_mutually_exclusive_group(required=True)
+    period.add_argument("--date", type=valid_date, metavar="YYYY-MM-DD", help="one day")
+    period.add_argument("--week", type=valid_date, metavar="YYYY-MM-DD", help="the ISO week (Mon-Sun) containing this day")
+    period.add_argument("--month", metavar="YYYY-MM", help="one month")
+    p.add_argument("--category", help="only papers in this arXiv category")
+    p.add_argument("--limit", type=positive, default=50, help="number of papers (default 50)")
+    p.add_argument("--offset", type=not_negative, default=0, help="skip this many papers (paging)")
+    p.add_argument("--json", action="store_true", help="print papers as a JSON array")
+    p.set_defaults(run=cmd_feed)
+
+    p = sub.add_parser("stats", parents=[common], help="counts of papers, by source and category, date range",
+                       description="Counts: papers, by source, by primary category, and the date range.")
+    p.add_argument("--json", action="store_true", help="print as a JSON object")
+    p.set_defaults(run=cmd_stats)
+
+    p = sub.add_parser("vote", parents=[common], help="upvote a paper (local votes add to imported counts)",
+                       description="Add a local upvote to a paper (or take one back with --down).")
+    p.add_argument("id", help="paper id")
+    p.add_argument("--down", action="store_true", help="remove one local upvote")
+    p.add_argument("--json", action="store_true", help="print the new count as JSON")
+    p.set_defaults(run=cmd_vote)
+
+
+def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
+    from ..importer import SHOWN_REJECTS, run_import
+
+    progress = not args.no_progress and sys.stderr.isatty()
+    try:
+        report = open(args.report, "w", encoding="utf-8") if args.report else None
+    except OSError as exc:
+        raise UsageError(f"cannot write --report {args.report}: {exc.strerror or exc}") from exc
+    try:
+        summary = run_import(store, args.paths, fmt=args.format, strict=args.strict, report=report, progress=progress)
+    finally:
+        if report:
+            report.close()
+    for error in summary.errors:
+        print(f"paperradar: {error}", file=sys.stderr)
+    if summary.aborted:
+        print(f"paperradar: --strict: nothing imported: {summary.aborted}", file=sys.stderr)
+    for rejected in summary.first_rejects:
+        print(f"rejected: {rejected}", file=sys.stderr)
+    n_rejected = sum(summary.rejected.values())
+    if n_rejected > SHOWN_REJECTS:
+        more = f" (all in {args.report})" if args.report else " (use --report FILE to list all)"
+        print(f"... and {n_rejected - SHOWN_REJECTS} more rejected{more}", file=sys.stderr)
+    if args.json:
+        emit_json(summary.as_json())
+        return summary.exit_code
+    data = summary.as_json()
+    print(
+        f"{data['new']} new, {data['updated']} updated, {data['unchanged']} unchanged, "
+        f"{n_rejected} rejected in {data['seconds']:.1f}s"
+        + (f" ({data['papers_per_second']:.0f} papers/s)" if data["papers_per_second"] else "")
+    )
+    for reason, count in summary.rejected.most_common():
+        print(f"  rejected, {reason}: {count}")
+    for what, count in summary.incomplete.most_common():
+        print(f"  kept, {what}: {count}")
+    return summary.exit_code
+
+
+def cmd_search(store: SQLiteStore, args: argparse.Namespace) -> int:
+    filters = Filters(category=args.category, author=args.author, since=args.since, until=args.until)
+    refresh_index(store)
+    rows = keyword_search(store, args.query, filters, limit=args.limit, offset=args.offset)
+    if args.json:
+        emit_json([paper_json(r) for r in rows])
+        return 0
+    if not rows:
+        print("no results")
+    bold = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("**", "**")
+    for rank, row in enumerate(rows, start=args.offset + 1):
+        print_paper(row, rank)
+        if row.get("snippet"):
+            print("    " + snippet_text(row["snippet"], *bold))
+    return 0
+
+
+def cmd_show(store: SQLiteStore, args: argparse.Namespace) -> int:
+    row = find_paper(store, args.id)
+    if row is None:
+        return 1
+    if args.json:
+        emit_json(paper_json(row, full=True))
+        return 0
+    print(row["title"])
+    print(", ".join(row["authors"]))
+    print(f"id: {row['id']}   date: {row['published'] or '?'}   updated: {row['updated'] or '-'}   "
+          f"categories: {' '.join(row['categories']) or '-'}   upvotes: {row['upvotes']}")
+    for label in ("comment", "journal_ref", "doi"):
+        if row[label]:
+            print(f"{label}: {row[label]}")
+    for name, url in row["links"].items():
+        print(f"{name}: {url}")
+    print()
+    print(row["abstract"] or "(no abstract)")
+    print()
+    print("sources: " + "; ".join(f"{s['source']} ({s['origin']}, {s['first_seen'][:10]})" for s in row["sources"]))
+    return 0
+
+
+def cmd_feed(store: SQLiteStore, args: argparse.Namespace) -> int:
+    if args.date:
+        period = feeds.day(date.fromisoformat(args.date))
+    elif args.week:
+        period = feeds.week(date.fromisoformat(args.week))
+    else:
+        try:
+            period = feeds.parse_month(args.month)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    rows, total = store.feed(period.start.isoformat(), period.end.isoformat(), args.category, args.limit, args.offset)
+    if args.json:
+        emit_json([paper_json(r) for r in rows])
+        return 0
+    print(f"{period.label}: {total} papers" + (f" in {args.category}" if args.category else ""))
+    for rank, row in enumerate(rows, start=args.offset + 1):
+        print_paper(row, rank)
+    return 0
+
+
+def cmd_stats(store: SQLiteStore, args: argparse.Namespace) -> int:
+    stats = store.stats()
+    if args.json:
+        emit_json(stats)
+        return 0
+    print(f"papers: {stats['papers']}  (with upvotes: {stats['with_upvotes']})")
+    print(f"dates: {stats['date_range']['first']} to {stats['date_range']['last']}")
+    print("by source: " + ", ".join(f"{k} {v}" for k, v in stats["by_source"].items()))
+    top = list(stats["by_category"].items())[:15]
+    print("by primary category: " + ", ".join(f"{k} {v}" for k, v in top) + (" ..." if len(stats["by_category"]) > 15 else ""))
+    return 0
+
+
+def cmd_vote(store: SQLiteStore, args: argparse.Namespace) -> int:
+    row = find_paper(store, args.id)
+    if row is None:
+        return 1
+    total = store.add_vote(row["id"], delta=-1 if args.down else 1)
+    if args.json:
+        emit_json({"id": row["id"], "upvotes": total})
+    else:
+        print(f"{row['id']}: {total} upvotes")
+    return 0
