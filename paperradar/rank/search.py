@@ -13,7 +13,18 @@ from ..index.keyword import Filters, Hit, keyword_index
 from ..index.query import parse
 from ..store import SQLiteStore
 
-__all__ = ["Filters", "keyword_search"]
+__all__ = ["MODES", "Filters", "keyword_search", "search"]
+
+MODES = ("hybrid", "keyword", "semantic")
+
+
+def search(
+    store: SQLiteStore, query: str, mode: str = "hybrid", filters: Filters | None = None, limit: int = 20, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Ranked papers for a query in one of :data:`MODES` (semantic/hybrid land in this session)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r} (one of {', '.join(MODES)})")
+    return keyword_search(store, query, filters, limit=limit, offset=offset)
 
 
 def keyword_search(
