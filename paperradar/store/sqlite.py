@@ -21,6 +21,7 @@ import orjson
 
 from ..ids import parse_arxiv_id, title_key
 from ..model import Paper
+from .browse import _IN_CATEGORY, BrowseQueries
 from .merge import merge_row, new_row, same
 from .migrations import migrate
 
@@ -59,8 +60,8 @@ class SearchFilters:
     until: str | None = None
 
 
-class SQLiteStore:
-    """Papers in one SQLite file. Safe to share between threads for reads."""
+class SQLiteStore(BrowseQueries):
+    """Papers in one SQLite file. Safe to share between threads for reads (browsing queries: :mod:`.browse`)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -453,7 +454,7 @@ def _title_pref(row: dict[str, Any]) -> tuple[int, str]:
 def _filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     clauses, params = [], []
     if filters.category:
-        clauses.append("AND p.rowid IN (SELECT paper FROM paper_categories WHERE category = ?)")
+        clauses.append("AND " + _IN_CATEGORY)
         params.append(filters.category)
     if filters.since:
         clauses.append("AND p.published >= ?")
