@@ -17,7 +17,7 @@ import sys
 from .. import __version__
 from ..config import ENV_DB, resolve_db
 from ..store import StoreError, open_store
-from . import papers, sync
+from . import papers, serve, sync
 from .common import UsageError
 
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paperradar {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (papers, sync):
+    for module in (papers, sync, serve):
         module.register(sub, common)
     return parser
 

@@ -1,0 +1,113 @@
+"""``paperradar serve``: the web app (pages, JSON API, Atom feeds), optionally syncing in the background."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from ..store import SQLiteStore
+from .common import UsageError
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0-65535): {text!r}")
+    return value
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    from ..sync.config import ENV_CONFIG
+
+    p = sub.add_parser("serve", parents=[common], help="run the web app: daily feed, search, paper pages, JSON API, Atom",
+                       description="Serve the web app and its JSON API on HOST:PORT until interrupted. "
+                                   "--sync also runs `sync --all` in the background on the config's schedule.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=port_number, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
+    p.add_argument("--sync", action="store_true", help="also run `sync --all` in the background, every schedule.every")
+    p.add_argument("--every", metavar="INTERVAL", help="with --sync: time between sync rounds (30m, 6h, 1d; default: the config's schedule.every)")
+    p.add_argument("--config", metavar="FILE",
+                   help=f"with --sync: sync configuration file (default: ${ENV_CONFIG}, else config.toml in your config directory)")
+    p.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    p.set_defaults(run=cmd_serve)
+
+
+def cmd_serve(store: SQLiteStore, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..web import create_app
+
+    if (args.every or args.config) and not args.sync:
+        raise UsageError("serve: --every and --config go with --sync")
+    scheduler = _start_sync(store, args) if args.sync else None
+    app = create_app(store)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",  # our own line says where the site is
+        access_log=args.access_log,
+        server_header=False,
+        h11_max_incomplete_event_size=64 * 1024,  # a pasted abstract in the URL, with room to spare
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    _announce_when_started(server, store, args)
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits when it cannot bind the address
+        print(f"paperradar: cannot serve on {args.host}:{args.port} (see above)", file=sys.stderr)
+        return int(exc.code or 1) if isinstance(exc.code, int) else 1
+    finally:
+        if scheduler is not None:
+            scheduler.stop(timeout=10)
+    return 0 if server.started else 1
+
+
+def _announce_when_started(server: Any, store: SQLiteStore, args: argparse.Namespace) -> None:
+    """Print the site's address (with the real port when --port 0) once uvicorn listens."""
+    startup = server.startup
+
+    async def announced(sockets: Any = None) -> None:
+        await startup(sockets=sockets)
+        if not server.started:
+            return
+        port = args.port
+        for s in server.servers:
+            for sock in s.sockets:
+                port = sock.getsockname()[1]
+        host = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        print(f"paperradar: serving {store.count():,} papers at http://{host}:{port}/ (Ctrl-C stops)",
+              file=sys.stderr, flush=True)
+
+    server.startup = announced
+
+
+def _start_sync(store: SQLiteStore, args: argparse.Namespace) -> Any:
+    from ..index.keyword import keyword_index
+    from ..sync.config import ConfigError, load_config, parse_interval
+    from ..sync.schedule import start_sync_schedule
+    from .sync import _log_sync_to_stderr, _sync_line
+
+    try:
+        config = load_config(args.config)
+        every = parse_interval(args.every, "--every") if args.every else None
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    _log_sync_to_stderr()
+    log = logging.getLogger("paperradar.sync")
+
+    def on_reports(reports: list[dict[str, Any]]) -> None:
+        keyword_index(store).refresh()  # searches see the new papers at once
+        for report in reports:
+            log.info(_sync_line(report))
+
+    interval = every or config.every
+    print(f"paperradar: syncing every {interval:g} s in the background", file=sys.stderr)
+    return start_sync_schedule(store, config, interval, on_reports=on_reports)

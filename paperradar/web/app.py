@@ -1,0 +1,147 @@
+"""The web application: server-rendered pages, their JSON twins, Atom feeds.
+
+:func:`create_app` builds it around an open store. Routes live in one module
+per page family (``feed``, ``search``, ``papers``, ``browse``, ``trending``,
+``atom``, ``meta``); this module adds what every response shares: security
+headers (a strict Content-Security-Policy: no inline script or style), a
+``Server-Timing`` header with the time the app spent, and errors as an HTML
+page or, under ``/api/`` and ``/feeds/``, as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import PlainTextResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from ..store import SQLiteStore
+from .common import JSON, HTTPError, render
+
+log = logging.getLogger("paperradar.web")
+
+MAX_QUERY_STRING = 32_768  # bytes, URL-encoded: room for a pasted abstract; more is refused with 414
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class Guard:
+    """ASGI middleware: refuses oversized query strings, adds security and timing headers, and
+    answers an unexpected error with a 500 page (logged) that carries the same headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = {"started": False}
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                took = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={took:.2f}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        if len(scope.get("query_string", b"")) > MAX_QUERY_STRING:
+            response: Response = PlainTextResponse(
+                f"query string too long (more than {MAX_QUERY_STRING:,} bytes)\n", status_code=414
+            )
+            await response(scope, receive, wrapped)
+            return
+        try:
+            await self.app(scope, receive, wrapped)
+        except Exception:
+            log.exception("error answering %s", scope.get("path"))
+            if state["started"]:
+                raise
+            response = _error(Request(scope), 500, "something went wrong on the server; the error was logged")
+            await response(scope, receive, wrapped)
+
+
+def create_app(store: SQLiteStore, site_name: str = "paperradar", catch_up_index: bool = True) -> FastAPI:
+    """The web app over ``store``. With ``catch_up_index``, the keyword index first indexes
+    whatever the store holds that it lacks (an interrupted import), so search sees every paper."""
+    from . import atom, browse, feed, meta, papers, search, trending
+
+    if catch_up_index:
+        from ..cli.common import refresh_index
+
+        refresh_index(store)
+    app = FastAPI(
+        title="paperradar",
+        version=__version__,
+        description=(
+            "Research-paper discovery: the daily feed, trending, search, paper pages, authors and "
+            "categories. Every HTML page has a JSON twin under /api/; Atom feeds under /feeds/."
+        ),
+        docs_url=None,  # the interactive docs load scripts from a CDN: not on a site with a strict CSP
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.store = store
+    app.state.site_name = site_name
+    for module in (feed, trending, search, papers, browse, atom, meta):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(packages=[("paperradar.web", "static")]), name="static")
+    app.add_exception_handler(HTTPError, _http_error)
+    app.add_exception_handler(StarletteHTTPException, _starlette_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(Guard)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/feeds/")) or path == "/openapi.json"
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSON({"error": {"status": status, "message": message}}, status_code=status)
+    return render(request, "error.html", status=status, status_code=status, message=message, title=f"Error {status}")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPError)
+    return _error(request, exc.status, exc.message)
+
+
+async def _starlette_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    messages = {404: f"nothing here: {request.url.path}", 405: "method not allowed"}
+    response = _error(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("query", "path"))
+    return _error(request, 400, f"bad parameter {where}: {first.get('msg', 'invalid')}")

@@ -1,0 +1,218 @@
+"""What every page family shares: input checking, errors, rendering, JSON, how a paper is shown.
+
+Every parameter arrives as a string and is checked here, so a bad one is a
+400 with a sentence saying what was wrong (never FastAPI's 422, never a
+500). Pages are rendered with Jinja2 (autoescaping on); each page's
+template context carries ``json_url``, the address of its JSON twin.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import orjson
+from fastapi import Request
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.responses import HTMLResponse, Response
+
+from ..citation import links
+from ..present import snippet_html
+from ..rank import feed as feeds
+from ..store import SQLiteStore
+from .tex import excerpt, tex_html
+
+MAX_QUERY_CHARS = 10_000  # a pasted abstract (about 2,000 characters) is a query; a book is not
+MAX_PARAM_CHARS = 300  # names, categories, dates
+MAX_PAGE = 500
+MAX_LIMIT = 200
+SHOWN_AUTHORS = 6
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CATEGORY = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]{0,39}$")
+
+
+class HTTPError(Exception):
+    """A request the app answers with ``status`` and a clear ``message`` (HTML page or JSON)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def bad(message: str) -> HTTPError:
+    return HTTPError(400, message)
+
+
+# -- parameters ----------------------------------------------------------------
+
+
+def text_param(value: str | None, name: str, max_chars: int = MAX_PARAM_CHARS) -> str | None:
+    """A free-text parameter, whitespace-trimmed; None when empty. Control characters (NUL, ...)
+    and overlong values are refused: 400, or 413 for a query over ``MAX_QUERY_CHARS``."""
+    if value is None:
+        return None
+    if _CONTROL.search(value):
+        raise bad(f"{name} contains control characters (such as NUL); remove them")
+    if len(value) > max_chars:
+        status = 413 if max_chars == MAX_QUERY_CHARS else 400
+        raise HTTPError(status, f"{name} is too long: {len(value):,} characters (at most {max_chars:,})")
+    value = value.strip()
+    return value or None
+
+
+def query_param(value: str | None) -> str | None:
+    return text_param(value, "q", MAX_QUERY_CHARS)
+
+
+def date_param(value: str | None, name: str) -> date | None:
+    value = text_param(value, name)
+    if value is None:
+        return None
+    try:
+        return feeds.parse_day(value)
+    except ValueError:
+        raise bad(f"{name} must be a date written YYYY-MM-DD, not {value[:40]!r}") from None
+
+
+def int_param(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    value = text_param(value, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise bad(f"{name} must be a whole number from {low} to {high}, not {value[:40]!r}") from None
+    if not low <= number <= high:
+        raise bad(f"{name} must be from {low} to {high}, not {number}")
+    return number
+
+
+def page_param(value: str | None) -> int:
+    return int_param(value, "page", 1, 1, MAX_PAGE)
+
+
+def limit_param(value: str | None, default: int) -> int:
+    return int_param(value, "limit", default, 1, MAX_LIMIT)
+
+
+def choice_param(value: str | None, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
+    value = text_param(value, name)
+    if value is None:
+        return default
+    if value not in choices:
+        raise bad(f"{name} must be one of {', '.join(choices)}, not {value[:40]!r}")
+    return value
+
+
+def category_param(value: str | None, name: str = "category") -> str | None:
+    value = text_param(value, name)
+    if value is None:
+        return None
+    if not _CATEGORY.match(value):
+        raise bad(f"{name} must be an arXiv category such as cs.CL or hep-th, not {value[:40]!r}")
+    return value
+
+
+def name_param(value: str, name: str = "author") -> str:
+    value = text_param(value, name)
+    if value is None:
+        raise bad(f"{name} is empty")
+    return unicodedata.normalize("NFC", value)
+
+
+# -- responses -----------------------------------------------------------------
+
+
+class JSON(Response):
+    """A JSON response written by orjson (fast, and exact for non-ASCII text)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+_env = Environment(
+    loader=PackageLoader("paperradar.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["q"] = lambda s: quote(str(s), safe="")
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page from ``templates/``; ``json_url`` (the JSON twin) and ``atom_url`` are shown when given."""
+    context.setdefault("json_url", None)
+    context.setdefault("atom_url", None)
+    context.setdefault("q", "")
+    context["site"] = request.app.state.site_name
+    html = _env.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status)
+
+
+def twin(request: Request, path: str) -> str:
+    """``path`` with this request's query string: the JSON twin (or Atom feed) of a page."""
+    query = request.url.query
+    return f"{path}?{query}" if query else path
+
+
+def url(path: str, **params: Any) -> str:
+    """``path`` with the parameters that are set (None and "" are left out)."""
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def store_of(request: Request) -> SQLiteStore:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+# -- how a paper is shown --------------------------------------------------------
+
+
+def paper_url(paper_id: str) -> str:
+    return "/papers/" + quote(paper_id, safe="/:")
+
+
+def author_url(name: str) -> str:
+    return "/authors/" + quote(name, safe="")
+
+
+def category_url(category: str) -> str:
+    return "/categories/" + quote(category, safe="")
+
+
+def card(row: dict[str, Any], excerpt_chars: int = 280) -> dict[str, Any]:
+    """What a list item shows of a paper (title and excerpt rendered, TeX included)."""
+    authors = row["authors"]
+    out = {
+        "id": row["id"],
+        "url": paper_url(row["id"]),
+        "title_html": tex_html(row["title"]),
+        "authors": [{"name": a, "url": author_url(a)} for a in authors[:SHOWN_AUTHORS]],
+        "more_authors": max(len(authors) - SHOWN_AUTHORS, 0),
+        "categories": [{"name": c, "url": category_url(c)} for c in row["categories"]],
+        "date": row["published"],
+        "upvotes": row["upvotes"],
+        "snippet_html": Markup(snippet_html(row["snippet"])) if row.get("snippet") else None,
+        "excerpt_html": tex_html(excerpt(row["abstract"], excerpt_chars)) if row["abstract"] else None,
+        "score": row.get("score"),
+        "trend": row.get("trend"),
+    }
+    return out
+
+
+def with_links(paper: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """A paper's public JSON plus its page on this site and its outside links."""
+    paper["links"] = links(row)
+    paper["url"] = paper_url(row["id"])
+    return paper
+
+
+def pages(total: int, per_page: int) -> int:
+    return max(1, min(MAX_PAGE, -(-total // per_page)))

@@ -1,0 +1,102 @@
+"""One paper: ``/papers/{id}`` (abstract with TeX rendered, links, BibTeX, upvotes, similar
+papers by facet) and its JSON twins under ``/api/papers/{id}``.
+
+Ids are arXiv ids (``2506.01234``, ``hep-th/9901001``), ``doi:...`` keys or
+other stored keys; a versioned id or arXiv URL redirects to the paper's page.
+Upvotes are a resource of their own (``/api/papers/{id}/votes``): today
+counts come from imports and ``paperradar vote``; per-user votes will be
+``POST``/``DELETE`` on the same address once accounts exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from ..citation import bibtex, links
+from ..present import paper_json
+from ..rank.similar import FACETS, NotEmbedded, UnknownPaper, similar
+from .common import JSON, HTTPError, card, choice_param, int_param, paper_url, render, store_of, text_param, twin, with_links
+from .tex import abstract_html, tex_html
+
+router = APIRouter()
+
+SIMILAR = 10
+_ID = "paper id: an arXiv id (2506.01234, hep-th/9901001), doi:... or another stored key"
+
+
+def find(request: Request, paper_id: str) -> dict[str, Any]:
+    """The stored paper, or a 404 that says which id was not found."""
+    key = text_param(paper_id, "id")
+    row = store_of(request).get(key) if key else None
+    if row is None:
+        raise HTTPError(404, f"no paper with id {paper_id[:200]!r}")
+    return row
+
+
+def similar_rows(request: Request, row: dict[str, Any], facet: str | None, limit: int = SIMILAR
+                 ) -> tuple[list[dict[str, Any]], str | None]:
+    """Similar papers, or none and the reason (the paper has no embedding yet)."""
+    try:
+        return similar(store_of(request), row["id"], facet=facet, limit=limit), None
+    except NotEmbedded:
+        return [], "Similar papers are not computed yet for this paper (run `paperradar embed`)."
+    except UnknownPaper as exc:  # deleted between the two reads
+        raise HTTPError(404, str(exc)) from exc
+
+
+@router.get("/api/papers/{paper_id:path}/similar", tags=["papers"], summary="Papers similar to one paper")
+def similar_api(request: Request, paper_id: str,
+                facet: str | None = Query(None, description=f"compare on one facet: {', '.join(FACETS)} (default: the whole paper)"),
+                limit: str | None = Query(None, description="how many, 1 to 100 (default 10)")) -> Response:
+    """The closest papers by meaning (the paper itself excluded), each with ``score``. A paper without
+    an embedding yet gives ``"papers": []`` and a ``note`` saying so."""
+    row = find(request, paper_id)
+    chosen = choice_param(facet, "facet", FACETS, None)
+    size = int_param(limit, "limit", SIMILAR, 1, 100)
+    rows, note = similar_rows(request, row, chosen, size)
+    return JSON({"id": row["id"], "facet": chosen, "embedded": note is None, "note": note,
+                 "papers": [with_links(paper_json(r), r) for r in rows]})
+
+
+@router.get("/api/papers/{paper_id:path}/bibtex", tags=["papers"], summary="A paper's BibTeX entry",
+            response_class=PlainTextResponse)
+def bibtex_api(request: Request, paper_id: str) -> Response:
+    return PlainTextResponse(bibtex(find(request, paper_id)), media_type="application/x-bibtex; charset=utf-8")
+
+
+@router.get("/api/papers/{paper_id:path}/votes", tags=["papers"], summary="A paper's upvotes, by where they were counted")
+def votes_api(request: Request, paper_id: str) -> Response:
+    """``upvotes`` (the total) and ``by_site``: imported counts (``huggingface``) and local votes
+    (``local``, from ``paperradar vote``)."""
+    row = find(request, paper_id)
+    return JSON({"id": row["id"], "upvotes": row["upvotes"], "by_site": row.get("upvote_sources", [])})
+
+
+@router.get("/api/papers/{paper_id:path}", tags=["papers"], summary="One paper (JSON twin of /papers/{id})")
+def paper_api(request: Request, paper_id: str) -> Response:
+    """Everything stored about a paper: metadata, links (arXiv abstract and PDF, Hugging Face),
+    sources, upvotes by site, and its BibTeX entry."""
+    row = find(request, paper_id)
+    paper = with_links(paper_json(row, full=True), row)
+    paper["bibtex"] = bibtex(row)
+    return JSON(paper)
+
+
+@router.get("/papers/{paper_id:path}", include_in_schema=False)
+def paper_page(request: Request, paper_id: str, facet: str | None = None) -> Response:
+    row = find(request, paper_id)
+    if row["id"] != paper_id:  # a version, URL or other spelling: the canonical address
+        target = paper_url(row["id"]) + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(target, status_code=308)
+    chosen = choice_param(facet, "facet", FACETS, None)
+    rows, note = similar_rows(request, row, chosen)
+    return render(
+        request, "paper.html", title=row["title"], paper=row, card=card(row),
+        title_html=tex_html(row["title"]), abstract_html=abstract_html(row["abstract"] or ""),
+        links=links(row), bibtex=bibtex(row), bib_url="/api" + paper_url(row["id"]) + "/bibtex", facets=FACETS, facet=chosen, similar=[card(r) for r in rows],
+        similar_note=note, upvote_sources=row.get("upvote_sources", []),
+        json_url=twin(request, "/api" + paper_url(row["id"])),
+    )
