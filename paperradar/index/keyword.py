@@ -136,12 +136,16 @@ class KeywordIndex:
         self.index.reload()
 
     def search(
-        self, parsed: ParsedQuery, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: str = "all"
+        self, parsed: ParsedQuery, filters: Filters | None = None, limit: int = 10, offset: int = 0, mode: str = "all",
+        within: list[int] | None = None,
     ) -> list[Hit]:
-        """Top hits for a parsed query: ``all`` clauses required, or ``any`` of them."""
+        """Top hits for a parsed query: ``all`` clauses required, or ``any`` of them; only rowids ``within``."""
         query = self._query(parsed, filters or Filters(), mode)
         if query is None:
             return []
+        if within is not None:
+            members = tantivy.Query.term_set_query(self.schema, "rowid", list(within))
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, members)])
         searcher = self.index.searcher()
         result = searcher.search(query, limit, count=False, offset=offset)
         return [Hit(int(searcher.doc(address)["rowid"][0]), float(score)) for score, address in result.hits]
@@ -163,6 +167,33 @@ class KeywordIndex:
             doc.add_text("abstract", text)
             out.append(_marked(generator.snippet_from_doc(doc)))
         return out
+
+    def filtered(self, filters: Filters, limit: int) -> tuple[list[int], int]:
+        """Rowids of papers that pass ``filters`` (at most ``limit`` of them) and how many pass.
+
+        Semantic search asks this so its filters mean exactly what keyword
+        search's mean (same category, author and date matching).
+        """
+        query = self._filter_query(filters)
+        searcher = self.index.searcher()
+        result = searcher.search(query, max(1, limit), count=True)
+        return [int(searcher.doc(a)["rowid"][0]) for _, a in result.hits][:limit], int(result.count or 0)
+
+    def passing(self, filters: Filters, rowids: list[int]) -> set[int]:
+        """Which of ``rowids`` pass ``filters``."""
+        if not rowids:
+            return set()
+        members = tantivy.Query.term_set_query(self.schema, "rowid", rowids)
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, members), (tantivy.Occur.Must, self._filter_query(filters))]
+        )
+        searcher = self.index.searcher()
+        result = searcher.search(query, len(rowids))
+        return {int(searcher.doc(a)["rowid"][0]) for _, a in result.hits}
+
+    def _filter_query(self, filters: Filters) -> tantivy.Query:
+        parts = self._filters(filters) or [tantivy.Query.all_query()]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in parts])
 
     def count(self) -> int:
         """Documents in the last commit (reloads, so a commit just made is seen)."""

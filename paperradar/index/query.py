@@ -103,3 +103,30 @@ def parse(query: str) -> ParsedQuery:
 def author_clause(name: str) -> Clause | None:
     """The clause for an ``--author`` filter: the name as a phrase in the authors field."""
     return _clause(_clean(name), "authors", phrase=True)
+
+
+PASSAGE_WORDS = 30  # a query this long is a pasted passage (an abstract), not search syntax
+MAX_PASSAGE_CLAUSES = 160
+# Words too common in any English passage to say what it is about (BM25 would weigh them
+# near zero anyway; dropping them keeps a pasted abstract's query short).
+_STOPWORDS = frozenset(
+    "a an and are as at be been but by can do does for from has have in into is it its may more most not of on "
+    "or our such than that the their then there these this those to was we were which while with within without "
+    "also both each how other over only same so some very what when where who whose why will would".split()
+)
+
+
+def is_passage(query: str) -> bool:
+    """Whether a query reads as pasted text (many words) rather than search syntax."""
+    return len(query.split(maxsplit=PASSAGE_WORDS)) > PASSAGE_WORDS
+
+
+def parse_passage(text: str) -> ParsedQuery:
+    """A pasted passage as a bag of its distinct words (no syntax: ``-`` or quotes mean nothing)."""
+    seen: dict[str, None] = {}
+    for word in re.findall(r"\w+", _clean(text).lower()):
+        if len(word) > 2 and word not in _STOPWORDS and not word.isdigit():
+            seen.setdefault(word)
+        if len(seen) >= MAX_PASSAGE_CLAUSES:
+            break
+    return ParsedQuery(must=[Clause(text=w) for w in seen])

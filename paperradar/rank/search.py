@@ -1,8 +1,14 @@
-"""Keyword search: BM25 over title, abstract and authors, with filters.
+"""Search: keyword (BM25), semantic (nearest vectors) and hybrid (both, fused by rank).
 
-Every word must match first (precise); when that leaves the page short, the
-rest is filled with papers matching any of the words, ranked below them, so a
-long natural-language query still returns something useful.
+Keyword: every word must match first (precise); when that leaves the page
+short, the rest is filled with papers matching any of the words, ranked
+below them. A pasted passage (an abstract) is read as a bag of its words.
+
+Hybrid, the default, fuses the two rankings by reciprocal rank:
+``score = w_k / (C + keyword rank) + w_s / (C + semantic rank)``, over the
+top ``DEPTH`` of each. C and the weights were tuned on the CSFCube dev
+queries (``paperradar eval csfcube``); a store with no vectors yet (imported
+with ``--no-embed``) is searched by keyword alone.
 """
 
 from __future__ import annotations
@@ -10,50 +16,87 @@ from __future__ import annotations
 from typing import Any
 
 from ..index.keyword import Filters, Hit, keyword_index
-from ..index.query import parse
+from ..index.query import ParsedQuery, is_passage, parse, parse_passage
 from ..store import SQLiteStore
+from .semantic import has_vectors, nearest, query_vector, rows_for
 
-__all__ = ["MODES", "Filters", "keyword_search", "search"]
+__all__ = ["MODES", "Filters", "NotEmbedded", "keyword_search", "search"]
 
 MODES = ("hybrid", "keyword", "semantic")
+RRF_C = 60
+KEYWORD_WEIGHT = 1.0
+SEMANTIC_WEIGHT = 1.0
+DEPTH = 100  # results taken from each ranking before fusing (more when paging deeper)
+
+
+class NotEmbedded(RuntimeError):
+    """Semantic search asked of a store with no vectors of the current model."""
 
 
 def search(
     store: SQLiteStore, query: str, mode: str = "hybrid", filters: Filters | None = None, limit: int = 20, offset: int = 0
 ) -> list[dict[str, Any]]:
-    """Ranked papers for a query in one of :data:`MODES` (semantic/hybrid land in this session)."""
+    """Ranked store rows for a query in one of :data:`MODES`, each with ``score`` and ``snippet``."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r} (one of {', '.join(MODES)})")
-    return keyword_search(store, query, filters, limit=limit, offset=offset)
+    if mode == "keyword" or (mode == "hybrid" and not has_vectors(store)):
+        return keyword_search(store, query, filters, limit=limit, offset=offset)
+    if not has_vectors(store):
+        raise NotEmbedded("no paper has a vector yet: run `paperradar embed` (semantic search needs it)")
+    parsed = _parse(query)
+    if parsed.empty or limit <= 0 or not query.strip():
+        return []
+    want = offset + limit
+    semantic = nearest(store, query_vector(query), max(want, DEPTH if mode == "hybrid" else want), filters)
+    if mode == "semantic":
+        hits = semantic[offset:want]
+    else:
+        keyword = [(h.rowid, h.score) for h in _keyword_hits(store, parsed, filters, max(DEPTH, 2 * want))]
+        hits = fuse(keyword, semantic)[offset:want]
+    return _with_snippets(store, parsed, rows_for(store, hits), filters)
+
+
+def fuse(
+    keyword: list[tuple[int, float]], semantic: list[tuple[int, float]],
+    c: float = RRF_C, weights: tuple[float, float] = (KEYWORD_WEIGHT, SEMANTIC_WEIGHT),
+) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of two rankings of (rowid, score), best first."""  # fmt: skip
+    fused: dict[int, float] = {}
+    for weight, ranking in zip(weights, (keyword, semantic), strict=True):
+        for rank, (rowid, _) in enumerate(ranking, start=1):
+            fused[rowid] = fused.get(rowid, 0.0) + weight / (c + rank)
+    return sorted(fused.items(), key=lambda kv: -kv[1])
 
 
 def keyword_search(
     store: SQLiteStore, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Ranked papers for a user query; any string is safe. Each row has ``score`` and ``snippet``."""
-    parsed = parse(query)
+    parsed = _parse(query)
     if parsed.empty or limit <= 0:
         return []
+    hits = _keyword_hits(store, parsed, filters, offset + limit)[offset:]
+    return _with_snippets(store, parsed, rows_for(store, [(h.rowid, h.score) for h in hits]), filters)
+
+
+def _parse(query: str) -> ParsedQuery:
+    return parse_passage(query) if is_passage(query) else parse(query)
+
+
+def _keyword_hits(store: SQLiteStore, parsed: ParsedQuery, filters: Filters | None, want: int) -> list[Hit]:
     index = keyword_index(store)
-    want = offset + limit
     hits = index.search(parsed, filters, limit=want, mode="all")
     if len(hits) < want and parsed.size > 1:
         seen = {h.rowid for h in hits}
         more = index.search(parsed, filters, limit=want + len(hits), mode="any")
         hits += [h for h in more if h.rowid not in seen]
-    rows = _rows(store, hits[offset:want])
+    return hits[:want]
+
+
+def _with_snippets(
+    store: SQLiteStore, parsed: ParsedQuery, rows: list[dict[str, Any]], filters: Filters | None
+) -> list[dict[str, Any]]:
+    index = keyword_index(store)
     for row, snippet in zip(rows, index.snippets(parsed, [r["abstract"] for r in rows], filters)):
         row["snippet"] = snippet
     return rows
-
-
-def _rows(store: SQLiteStore, hits: list[Hit]) -> list[dict[str, Any]]:
-    """Store rows for index hits, in hit order; a hit the store lacks is dropped."""
-    rows = store.rows([h.rowid for h in hits])
-    out = []
-    for h in hits:
-        row = rows.get(h.rowid)
-        if row is not None:
-            row["score"] = h.score
-            out.append(row)
-    return out

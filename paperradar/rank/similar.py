@@ -1,15 +1,37 @@
 """Similar papers: every other paper ranked by closeness to one paper, optionally on one facet.
 
-(Being built in this session: the signature is what surfaces call.)
+Three signals, fused by reciprocal rank (equal weights): BM25 with the
+paper's title and abstract as the query (shared rare words), the cosine of
+document vectors (overall meaning), and a sentence-by-sentence comparison
+(each sentence of the paper matched to its closest sentence in the other,
+averaged), which also sees the ends of long abstracts. The first two pick a
+shortlist from the whole store; the third re-ranks it. Measured on the
+CSFCube dev queries (``paperradar eval csfcube``): keyword + vector alone
+reach NDCG%20 0.597, adding the sentence stage 0.614.
+
+With a facet (background, method or result; see :mod:`paperradar.rank.facets`),
+the paper's sentences that speak to that facet count double in the
+sentence stage, so they drive the ranking; keyword and vector signals are
+those of the whole paper (on their own, the facet's sentences measured
+worse: 0.52 against 0.60).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..store import SQLiteStore
+import numpy as np
 
-FACETS = ("background", "method", "result")
+from ..index.embed import paper_text, vector_index
+from ..index.keyword import keyword_index
+from ..index.query import parse_passage
+from ..index.sentences import sentence_vectors
+from ..store import SQLiteStore
+from .facets import FACETS, weights
+from .search import MODES, RRF_C, fuse
+from .semantic import nearest, rows_for
+
+SHORTLIST = 100  # papers stage 1 passes to the sentence-level stage
 
 
 class UnknownPaper(LookupError):
@@ -28,8 +50,96 @@ class NotEmbedded(LookupError):
         self.paper_id = paper_id
 
 
-def similar(store: SQLiteStore, paper_id: str, facet: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
-    """Store rows of the ``limit`` papers closest to ``paper_id`` (itself excluded), each with ``score``."""
-    if store.get(paper_id) is None:
+def similar(
+    store: SQLiteStore, paper_id: str, facet: str | None = None, limit: int = 10, mode: str = "hybrid"
+) -> list[dict[str, Any]]:
+    """Store rows of the ``limit`` papers closest to ``paper_id`` (itself excluded), best first.
+
+    Each row has ``score`` (the fused score) and ``why``: its rank in each
+    signal (``keyword``, ``vector``, ``sentences``; None where it was not
+    among that signal's candidates).
+    """
+    paper = store.get(paper_id)
+    if paper is None:
         raise UnknownPaper(paper_id)
-    raise NotEmbedded(paper_id)
+    explained: dict[int, dict[str, int | None]] = {}
+    rows = rows_for(store, ranking(store, paper, facet, limit, mode, explain=explained))
+    for row in rows:
+        row["why"] = explained.get(row["rowid"], {})
+    return rows
+
+
+def ranking(
+    store: SQLiteStore, paper: dict[str, Any], facet: str | None = None, k: int = 10, mode: str = "hybrid",
+    candidates: list[int] | None = None, explain: dict[int, dict[str, int | None]] | None = None,
+) -> list[tuple[int, float]]:
+    """(rowid, score) of the ``k`` papers most like ``paper``, among ``candidates`` if given.
+
+    Stage 1 shortlists ``SHORTLIST`` papers (at least 2k) by keyword and
+    document vector (all of ``candidates`` when given); stage 2 adds the
+    sentence-by-sentence comparison and fuses the signals by rank.
+    """  # fmt: skip
+    if facet is not None and facet not in FACETS:
+        raise ValueError(f"unknown facet {facet!r} (one of {', '.join(FACETS)})")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
+    depth = max(SHORTLIST, 2 * k) if candidates is None else len(candidates)
+    signals: dict[str, list[tuple[int, float]]] = {}
+    if mode != "semantic":
+        signals["keyword"] = _keyword(store, paper, depth, candidates)
+    if mode != "keyword":
+        signals["vector"] = _nearest(store, paper, depth, candidates)
+        shortlist = [r for r, _ in fuse(*(signals.get(n, []) for n in ("keyword", "vector")))][:depth]
+        signals["sentences"] = _sentence_ranking(store, paper, shortlist, facet)
+    names = list(signals)
+    fused = signals[names[0]] if len(names) == 1 else _fuse_all([signals[n] for n in names])
+    if explain is not None:
+        ranks = {n: {r: i for i, (r, _) in enumerate(signals[n], start=1)} for n in names}
+        for rowid, _ in fused[:k]:
+            explain[rowid] = {n: ranks[n].get(rowid) for n in names}
+    return fused[:k]
+
+
+def _keyword(store: SQLiteStore, paper: dict[str, Any], depth: int, candidates: list[int] | None) -> list[tuple[int, float]]:
+    """BM25 with the paper's title and abstract as the query."""
+    parsed = parse_passage(paper_text(paper["title"], paper["abstract"]))
+    hits = keyword_index(store).search(parsed, None, limit=depth + 1, mode="any", within=candidates)
+    return [(h.rowid, h.score) for h in hits if h.rowid != paper["rowid"]][:depth]
+
+
+def _nearest(store: SQLiteStore, paper: dict[str, Any], depth: int, candidates: list[int] | None) -> list[tuple[int, float]]:
+    """Cosine of document vectors."""
+    index = vector_index(store)
+    keys, vectors = index.get(np.array([paper["rowid"]], dtype=np.int64))
+    if len(keys) == 0:
+        raise NotEmbedded(paper["id"])
+    if candidates is None:
+        return nearest(store, vectors[0], depth, exclude={paper["rowid"]})
+    pool = np.array([c for c in candidates if c != paper["rowid"]], dtype=np.int64)
+    return index.search(vectors[0], depth, candidates=pool)
+
+
+def _sentence_ranking(
+    store: SQLiteStore, paper: dict[str, Any], shortlist: list[int], facet: str | None
+) -> list[tuple[int, float]]:
+    """Each query sentence's best cosine in the candidate, averaged (facet sentences weighted up)."""
+    texts = {r["rowid"]: (r["title"], r["abstract"]) for r in store.rows([paper["rowid"], *shortlist]).values()}
+    matrices = sentence_vectors(store, texts)
+    query = matrices.get(paper["rowid"])
+    if query is None:
+        return []
+    w = weights(paper["title"], paper["abstract"], facet)[: len(query)]
+    scored = []
+    for rowid in shortlist:
+        m = matrices.get(rowid)
+        if m is not None and rowid != paper["rowid"]:
+            scored.append((rowid, float(((query @ m.T).max(axis=1) * w).sum() / w.sum())))
+    return sorted(scored, key=lambda kv: -kv[1])
+
+
+def _fuse_all(rankings: list[list[tuple[int, float]]]) -> list[tuple[int, float]]:
+    fused: dict[int, float] = {}
+    for ranking_ in rankings:
+        for rank, (rowid, _) in enumerate(ranking_, start=1):
+            fused[rowid] = fused.get(rowid, 0.0) + 1.0 / (RRF_C + rank)
+    return sorted(fused.items(), key=lambda kv: -kv[1])

@@ -121,6 +121,42 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX oai_harvests_key ON oai_harvests(base_url, set_spec, metadata_prefix, status, from_date, until_date);
     """,
+    # 3: paper embeddings, and the log the vector (ANN) index follows.
+    """
+    -- One vector per paper: the model (name@version) that made it, a hash of the
+    -- text it was made from (a changed title or abstract is embedded again), and
+    -- the vector itself as little-endian float16 (384 dimensions: 768 bytes).
+    CREATE TABLE vectors (
+        paper INTEGER PRIMARY KEY REFERENCES papers(rowid) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        vec BLOB NOT NULL
+    );
+    CREATE INDEX vectors_model ON vectors(model);
+    -- Every change to vectors appends here (triggers), so the ANN index, which
+    -- lives outside SQLite, can replay what it missed, deletions included (a
+    -- paper absorbed by another loses its row and its vector).
+    CREATE TABLE vector_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        paper INTEGER NOT NULL
+    );
+    CREATE TRIGGER vectors_logged_insert AFTER INSERT ON vectors
+        BEGIN INSERT INTO vector_log (paper) VALUES (new.paper); END;
+    CREATE TRIGGER vectors_logged_update AFTER UPDATE ON vectors
+        BEGIN INSERT INTO vector_log (paper) VALUES (new.paper); END;
+    CREATE TRIGGER vectors_logged_delete AFTER DELETE ON vectors
+        BEGIN INSERT INTO vector_log (paper) VALUES (old.paper); END;
+    -- Sentence vectors (title and each sentence of the abstract, float16, n x dim),
+    -- computed when a paper first enters a "similar papers" shortlist and kept:
+    -- the re-ranking stage of similar papers compares papers sentence by sentence.
+    CREATE TABLE sentence_vectors (
+        paper INTEGER PRIMARY KEY REFERENCES papers(rowid) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        sentences INTEGER NOT NULL,
+        vecs BLOB NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

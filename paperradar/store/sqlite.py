@@ -361,6 +361,15 @@ class SQLiteStore(BrowseQueries):
         rows = _select_in(self.conn, lambda marks: f"{_SELECT} WHERE p.rowid IN ({marks})", rowids)
         return {row["rowid"]: row for row in rows}
 
+    def rowids(self, paper_ids: list[str]) -> dict[str, int]:
+        """Rowids of papers by key; keys the store lacks are absent."""
+        out: dict[str, int] = {}
+        for i in range(0, len(paper_ids), _CHUNK):
+            chunk = paper_ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT id, rowid FROM papers WHERE id IN ({marks})", chunk).fetchall())
+        return out
+
     def changed_since(self, seq: int, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
         """Rows stamped after ``seq``, in seq order, a batch at a time (for index catch-up)."""
         last_rowid = -1

@@ -1,0 +1,196 @@
+"""Paper embeddings in SQLite: the vectors, which papers need one, and the change log.
+
+SQLite holds the vectors (float16, one per paper, tagged with the model that
+made them and a hash of the text they were made from); the ANN index under
+``<db>.index/`` is derived from them and follows ``vector_log``, which
+triggers fill on every insert, update and delete. Writing a batch of vectors
+is one transaction, so an interrupted ``embed`` keeps every finished batch and
+redoes at most the one in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .sqlite import SQLiteStore
+
+DTYPE = np.dtype("<f2")  # how vectors are stored: little-endian float16
+_CHECKED = "vectors.checked_seq"  # meta key: papers up to this seq had their text checked against their vector
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Papers to embed: ``rowids`` in embedding order; ``missing`` of them have no vector of this model."""
+
+    rowids: list[int]
+    missing: int
+    changed: int
+    checked_seq: int  # record with :meth:`Vectors.mark_checked` once all are embedded
+
+
+class Vectors:
+    """The vectors of one store (``store.vectors`` is not a thing: build one with ``Vectors(store)``)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    # -- what needs embedding ----------------------------------------------
+
+    def pending(self, model: str, text_hash: Callable[[str, str], str]) -> Pending:
+        """Papers with no vector of ``model``, and those whose title or abstract changed since.
+
+        Only papers stamped after the last completed check are hashed again,
+        so a daily sync looks at the day's papers, not the whole store.
+        """
+        conn = self.store.conn
+        missing = [
+            r[0]
+            for r in conn.execute(
+                "SELECT p.rowid FROM papers p LEFT JOIN vectors v ON v.paper = p.rowid"
+                " WHERE v.paper IS NULL OR v.model != ? ORDER BY p.rowid",
+                (model,),
+            )
+        ]
+        checked = int(self.store.get_meta(_CHECKED + ":" + model, "0") or 0)
+        top = self.store.max_seq()
+        changed = [
+            rowid
+            for rowid, title, abstract, old in conn.execute(
+                "SELECT p.rowid, p.title, p.abstract, v.text_hash FROM papers p JOIN vectors v ON v.paper = p.rowid"
+                " WHERE p.seq > ? AND v.model = ? ORDER BY p.rowid",
+                (checked, model),
+            )
+            if text_hash(title, abstract) != old
+        ]
+        return Pending(missing + changed, len(missing), len(changed), top)
+
+    def mark_checked(self, model: str, seq: int) -> None:
+        """Every paper up to ``seq`` has a current vector of ``model``."""
+        self.store.set_meta(_CHECKED + ":" + model, str(seq))
+
+    def texts(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
+        """Title and abstract of each paper (rowids the store lacks are absent)."""
+        return {r["rowid"]: (r["title"], r["abstract"]) for r in self.store.rows(rowids).values()}
+
+    # -- writing ------------------------------------------------------------
+
+    def save(self, model: str, rowids: list[int], hashes: list[str], vectors: np.ndarray) -> None:
+        """Store one batch in one transaction (a paper removed meanwhile is skipped)."""
+        blobs = np.ascontiguousarray(vectors, dtype=DTYPE)
+        with self.store.write() as conn:
+            conn.executemany(
+                "INSERT INTO vectors (paper, model, text_hash, vec) SELECT ?, ?, ?, ?"
+                " WHERE EXISTS (SELECT 1 FROM papers WHERE rowid = ?)"
+                " ON CONFLICT (paper) DO UPDATE SET model = excluded.model, text_hash = excluded.text_hash,"
+                " vec = excluded.vec",
+                [(r, model, h, blobs[i].tobytes(), r) for i, (r, h) in enumerate(zip(rowids, hashes, strict=True))],
+            )
+
+    # -- reading ------------------------------------------------------------
+
+    def count(self, model: str) -> int:
+        return int(self.store.conn.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (model,)).fetchone()[0])
+
+    def models(self) -> dict[str, int]:
+        """How many vectors each model made (more than one after a model change, until re-embedded)."""
+        return dict(self.store.conn.execute("SELECT model, COUNT(*) FROM vectors GROUP BY model ORDER BY 2 DESC"))
+
+    def get(self, model: str, rowids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids that have a vector of ``model``, their vectors as float32), in the order asked."""
+        found: dict[int, bytes] = {}
+        for row in _select_rows(self.store, rowids, model):
+            found[row[0]] = row[1]
+        keys = [r for r in rowids if r in found]
+        return np.array(keys, dtype=np.int64), _matrix([found[k] for k in keys])
+
+    def all(self, model: str, batch: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every vector of ``model`` in rowid order, ``batch`` at a time (to build the ANN index)."""
+        last = -1
+        while True:
+            rows = self.store.conn.execute(
+                "SELECT paper, vec FROM vectors WHERE model = ? AND paper > ? ORDER BY paper LIMIT ?",
+                (model, last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield np.array([r[0] for r in rows], dtype=np.int64), _matrix([r[1] for r in rows])
+
+    def log_head(self) -> int:
+        """The newest change's number (0: none yet)."""
+        return int(self.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM vector_log").fetchone()[0])
+
+    def changes_since(self, seq: int, model: str) -> tuple[int, list[int], np.ndarray, np.ndarray]:
+        """What changed after log entry ``seq``: (head, papers to drop, papers to (re)add, their vectors).
+
+        A paper whose vector was deleted or replaced by another model's is
+        dropped; one with a current vector of ``model`` is re-added.
+        """
+        conn = self.store.conn
+        head = self.log_head()
+        papers = [r[0] for r in conn.execute("SELECT DISTINCT paper FROM vector_log WHERE seq > ? AND seq <= ?",
+                                             (seq, head))]
+        keys, vectors = self.get(model, papers)
+        present = set(keys.tolist())
+        return head, [p for p in papers if p not in present], keys, vectors
+
+    def prune_log(self, upto: int) -> None:
+        """Forget log entries the index has applied and saved."""
+        with self.store.write() as conn:
+            conn.execute("DELETE FROM vector_log WHERE seq <= ?", (upto,))
+
+
+def _select_rows(store: SQLiteStore, rowids: list[int], model: str) -> list[tuple[int, bytes]]:
+    out: list[tuple[int, bytes]] = []
+    conn = store.conn
+    for i in range(0, len(rowids), 900):
+        chunk = rowids[i : i + 900]
+        marks = ",".join("?" * len(chunk))
+        out += conn.execute(f"SELECT paper, vec FROM vectors WHERE model = ? AND paper IN ({marks})", (model, *chunk))
+    return out
+
+
+def _matrix(blobs: list[bytes]) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=DTYPE).reshape(len(blobs), -1).astype(np.float32)
+
+
+class SentenceVectors:
+    """Cached per-sentence vectors of papers (see migration 3): read many, save a batch."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    def get(self, model: str, rowids: list[int]) -> dict[int, tuple[str, np.ndarray]]:
+        """rowid -> (text hash, vectors as float32, one row per sentence) for cached papers of ``model``."""
+        out: dict[int, tuple[str, np.ndarray]] = {}
+        conn = self.store.conn
+        for i in range(0, len(rowids), 900):
+            chunk = rowids[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            for paper, text_hash, n, blob in conn.execute(
+                f"SELECT paper, text_hash, sentences, vecs FROM sentence_vectors WHERE model = ? AND paper IN ({marks})",
+                (model, *chunk),
+            ):
+                out[paper] = (text_hash, np.frombuffer(blob, dtype=DTYPE).reshape(n, -1).astype(np.float32))
+        return out
+
+    def save(self, model: str, items: list[tuple[int, str, np.ndarray]]) -> None:
+        """Store (rowid, text hash, matrix) items in one transaction."""
+        with self.store.write() as conn:
+            conn.executemany(
+                "INSERT INTO sentence_vectors (paper, model, text_hash, sentences, vecs) SELECT ?, ?, ?, ?, ?"
+                " WHERE EXISTS (SELECT 1 FROM papers WHERE rowid = ?)"
+                " ON CONFLICT (paper) DO UPDATE SET model = excluded.model, text_hash = excluded.text_hash,"
+                " sentences = excluded.sentences, vecs = excluded.vecs",
+                [(r, model, h, len(m), np.ascontiguousarray(m, dtype=DTYPE).tobytes(), r) for r, h, m in items],
+            )
+
+    def count(self, model: str) -> int:
+        return int(
+            self.store.conn.execute("SELECT COUNT(*) FROM sentence_vectors WHERE model = ?", (model,)).fetchone()[0]
+        )
