@@ -51,14 +51,20 @@ def similar_rows(request: Request, row: dict[str, Any], facet: str | None, limit
 def similar_api(request: Request, paper_id: str,
                 facet: str | None = Query(None, description=f"compare on one facet: {', '.join(FACETS)} (default: the whole paper)"),
                 limit: str | None = Query(None, description="how many, 1 to 100 (default 10)")) -> Response:
-    """The closest papers by meaning (the paper itself excluded), each with ``score``. A paper without
-    an embedding yet gives ``"papers": []`` and a ``note`` saying so."""
+    """The most similar papers (the paper itself excluded), best first, each with ``score`` and ``why``
+    (its rank by shared words, by document vector and by sentences). A paper without an embedding
+    yet gives ``"embedded": false``, ``"papers": []`` and a ``note`` saying so."""
     row = find(request, paper_id)
     chosen = choice_param(facet, "facet", FACETS, None)
     size = int_param(limit, "limit", SIMILAR, 1, 100)
     rows, note = similar_rows(request, row, chosen, size)
-    return JSON({"id": row["id"], "facet": chosen, "embedded": note is None, "note": note,
-                 "papers": [with_links(paper_json(r), r) for r in rows]})
+    papers = []
+    for r in rows:
+        paper = with_links(paper_json(r), r)
+        if "why" in r:
+            paper["why"] = r["why"]
+        papers.append(paper)
+    return JSON({"id": row["id"], "facet": chosen, "embedded": note is None, "note": note, "papers": papers})
 
 
 @router.get("/api/papers/{paper_id:path}/bibtex", tags=["papers"], summary="A paper's BibTeX entry",

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ..present import paper_json
-from ..rank.search import MODES, Filters, search
+from ..rank.search import MODES, Filters, NotEmbedded, search
 from .common import (
     JSON,
+    HTTPError,
     bad,
     card,
     category_param,
@@ -50,11 +51,14 @@ def search_data(request: Request, q: str | None, mode_: str | None, category_: s
                       until=until.isoformat() if until else None)
     rows: list[dict[str, Any]] = []
     more = False
+    notice = None
     if query:
         try:
             rows = search(store_of(request), query, mode, filters, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
         except ValueError as exc:
             raise bad(str(exc)) from exc
+        except NotEmbedded as exc:  # semantic search before `paperradar embed` ran
+            notice = str(exc)
         more = len(rows) > PER_PAGE
         rows = rows[:PER_PAGE]
     params = {"q": query, "mode": mode if mode != DEFAULT_MODE else None, "category": category, "author": author,
@@ -69,6 +73,7 @@ def search_data(request: Request, q: str | None, mode_: str | None, category_: s
         "until": until,
         "page": page,
         "rows": rows,
+        "notice": notice,
         "params": params,
         "previous": url("/search", **params, page=page - 1 if page > 2 else None) if page > 1 else None,
         "next": url("/search", **params, page=page + 1) if more else None,
@@ -103,8 +108,11 @@ def search_api(
     page: str | None = Query(None, description="page number, from 1 (20 a page)"),
 ) -> Response:
     """Ranked papers; each has ``score``, and for keyword matches a ``snippet`` and ``snippet_html``
-    (matches in ``<mark>``, the rest escaped)."""
+    (matches in ``<mark>``, the rest escaped). ``mode=semantic`` before any paper has a vector
+    (``paperradar embed``) is a 409 saying so."""
     data = search_data(request, q, mode, category, author, since, until, page)
+    if data["notice"]:
+        raise HTTPError(409, data["notice"])
     api = lambda link: link.replace("/search", "/api/papers/search", 1) if link else None  # noqa: E731
     return JSON({
         "query": data["query"],
