@@ -142,3 +142,72 @@ def assert_no_inline_code(html: str) -> None:
     parser.feed(html)
     parser.close()
     assert not parser.problems, parser.problems
+
+
+class Server:
+    """``paperradar serve`` in a subprocess on a free port (``--port 0``); ``base`` is its address."""
+
+    def __init__(self, db: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> None:
+        import os
+        import subprocess
+        import sys
+        import threading
+        import time
+
+        from conftest import ROOT
+
+        full_env = {k: v for k, v in os.environ.items() if k != "PAPERRADAR_DB"}
+        full_env.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "paperradar", "--db", str(db), "serve", "--port", "0", *args],
+            cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: list[str] = []
+        found = threading.Event()
+
+        def read() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.lines.append(line)
+                if re.search(r"at http://127\.0\.0\.1:\d+/", line):
+                    found.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not found.is_set() and self.proc.poll() is None and time.monotonic() < deadline:
+            found.wait(0.1)
+        if not found.is_set():
+            self.stop()
+            raise AssertionError("server did not start:\n" + "".join(self.lines))
+        m = next(re.search(r"(http://127\.0\.0\.1:\d+)/", line) for line in self.lines if "at http://" in line)
+        assert m is not None
+        self.base = m.group(1)
+
+    def get(self, path: str) -> tuple[int, Any, bytes]:
+        import urllib.error
+        import urllib.request
+
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(self.base + path, timeout=30) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def stop(self) -> int:
+        """Ctrl-C, then the exit code."""
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def output(self) -> str:
+        return "".join(self.lines)

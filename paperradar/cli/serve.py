@@ -60,9 +60,12 @@ def cmd_serve(store: SQLiteStore, args: argparse.Namespace) -> int:
     _announce_when_started(server, store, args)
     try:
         server.run()
-    except SystemExit as exc:  # uvicorn exits when it cannot bind the address
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl-C: the normal way to stop
+        print("paperradar: stopped", file=sys.stderr)
+        return 0
+    except SystemExit:  # uvicorn exits when it cannot bind the address (it said why just above)
         print(f"paperradar: cannot serve on {args.host}:{args.port} (see above)", file=sys.stderr)
-        return int(exc.code or 1) if isinstance(exc.code, int) else 1
+        return 1
     finally:
         if scheduler is not None:
             scheduler.stop(timeout=10)
