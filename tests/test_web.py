@@ -365,3 +365,13 @@ def test_feeds_are_linked_from_their_pages(client) -> None:  # noqa: F811
     assert alternate(client.get("/").text, "application/atom+xml") == "/feeds/daily.atom"
     assert alternate(client.get("/trending").text, "application/atom+xml") == "/feeds/trending.atom"
     assert alternate(client.get("/search?q=llm").text, "application/atom+xml") == "/feeds/search.atom?q=llm"
+
+
+def test_api_page_lists_every_endpoint_and_robots(client) -> None:  # noqa: F811
+    html = client.get("/api").text
+    spec = client.get("/openapi.json").json()
+    for path in spec["paths"]:
+        assert f"<code>{path}</code>" in html
+    assert "JSON twin" in html and 'href="/openapi.json"' in html
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and "Disallow: /api/" in robots.text
