@@ -81,7 +81,7 @@ def cli_json(capsys: pytest.CaptureFixture[str], *args: Any, rc: int = 0) -> Any
 
 def import_json(capsys: pytest.CaptureFixture[str], db: Path, *paths: Any, rc: int = 0, extra: tuple = ()) -> dict:
     """``paperradar --db DB import PATHS --json`` in-process; the summary."""
-    return cli_json(capsys, "--db", db, "import", *extra, *paths, rc=rc)
+    return cli_json(capsys, "--db", db, "import", "--no-embed", *extra, *paths, rc=rc)
 
 
 def show_json(capsys: pytest.CaptureFixture[str], db: Path, paper_id: str) -> dict:

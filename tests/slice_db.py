@@ -65,7 +65,7 @@ def build(tmp_dir: Path) -> SliceDB:
     db = tmp_dir / "slice.db"
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        code = main(["--db", str(db), "import", str(slice_path), *map(str, hf_files), "--json", "--no-progress"])
+        code = main(["--db", str(db), "import", "--no-embed", str(slice_path), *map(str, hf_files), "--json", "--no-progress"])
     assert code == 0, err.getvalue()
     summary = json.loads(out.getvalue())
     assert summary["new"] == len(truth), summary

@@ -99,7 +99,7 @@ def listing(tmp_path):
 def test_db_before_the_subcommand(capsys, tmp_path, listing, monkeypatch):
     monkeypatch.delenv("PAPERRADAR_DB", raising=False)
     db = tmp_path / "before.db"
-    rc, _, _ = cli(capsys, "--db", db, "import", listing)
+    rc, _, _ = cli(capsys, "--db", db, "import", "--no-embed", listing)
     assert rc == 0
     assert paper_count(db) == 2
 
@@ -107,7 +107,7 @@ def test_db_before_the_subcommand(capsys, tmp_path, listing, monkeypatch):
 def test_db_after_the_subcommand(capsys, tmp_path, listing, monkeypatch):
     monkeypatch.delenv("PAPERRADAR_DB", raising=False)
     db = tmp_path / "after.db"
-    rc, _, _ = cli(capsys, "import", listing, "--db", db)
+    rc, _, _ = cli(capsys, "import", "--no-embed", listing, "--db", db)
     assert rc == 0
     assert paper_count(db) == 2
     assert cli_json(capsys, "stats", "--db", db)["papers"] == 2
@@ -117,7 +117,7 @@ def test_db_after_the_subcommand(capsys, tmp_path, listing, monkeypatch):
 def test_db_from_environment_and_flag_wins(capsys, tmp_path, listing, monkeypatch):
     env_db = tmp_path / "env.db"
     monkeypatch.setenv("PAPERRADAR_DB", str(env_db))
-    rc, _, _ = cli(capsys, "import", listing)
+    rc, _, _ = cli(capsys, "import", "--no-embed", listing)
     assert rc == 0
     assert paper_count(env_db) == 2
     assert cli_json(capsys, "stats")["papers"] == 2
@@ -128,7 +128,7 @@ def test_db_from_environment_and_flag_wins(capsys, tmp_path, listing, monkeypatc
 
 def test_db_from_environment_in_a_subprocess(tmp_path, listing):
     db = tmp_path / "env.db"
-    proc = run("import", listing, db=db)
+    proc = run("import", "--no-embed", listing, db=db)
     assert proc.returncode == 0, proc.stderr
     assert paper_count(db) == 2
     proc = run("stats", "--json", db=db)
@@ -137,7 +137,7 @@ def test_db_from_environment_in_a_subprocess(tmp_path, listing):
 
 def test_sqlite_url(capsys, tmp_path, listing):
     db = tmp_path / "url.db"
-    rc, _, _ = cli(capsys, "--db", f"sqlite:///{db}", "import", listing)
+    rc, _, _ = cli(capsys, "--db", f"sqlite:///{db}", "import", "--no-embed", listing)
     assert rc == 0
     assert paper_count(db) == 2
 
@@ -179,7 +179,7 @@ def test_db_that_is_not_a_database_is_a_clear_error(tmp_path):
 
 def test_unwritable_report_path_is_a_clear_error(tmp_path, listing):
     report = tmp_path / "no" / "such" / "dir" / "rejects.jsonl"
-    proc = run("import", listing, "--report", report, db=tmp_path / "papers.db")
+    proc = run("import", "--no-embed", listing, "--report", report, db=tmp_path / "papers.db")
     err = proc.stderr.decode()
     assert proc.returncode in (1, 2)
     assert "Traceback" not in err

@@ -229,13 +229,13 @@ def test_directory_is_read_recursively_including_gz(capsys, tmp_path, arxiv_line
 def test_stdin_plain_and_gzip(tmp_path, arxiv_lines):
     db = tmp_path / "papers.db"
     plain = b"".join(arxiv_lines[:50])
-    proc = run("import", "-", "--json", db=db, stdin=plain)
+    proc = run("import", "--no-embed", "-", "--json", db=db, stdin=plain)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["new"] == 50
     assert summary["inputs"][0]["format"] == "arxiv-jsonl"
 
-    proc = run("import", "-", "--json", db=db, stdin=gzip.compress(b"".join(arxiv_lines[:80])))
+    proc = run("import", "--no-embed", "-", "--json", db=db, stdin=gzip.compress(b"".join(arxiv_lines[:80])))
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert (summary["new"], summary["unchanged"]) == (30, 50)
@@ -249,7 +249,7 @@ def test_format_option_overrides_detection(capsys, tmp_path, arxiv_records):
     page.write_bytes(hf_page([(title, abstract)], chrome=False))  # one pair, no chrome: not recognisable
 
     db = tmp_path / "papers.db"
-    rc, _, err = cli(capsys, "--db", db, "import", page)
+    rc, _, err = cli(capsys, "--db", db, "import", "--no-embed", page)
     assert rc == 1
     assert "page.txt" in err and "not a recognised format" in err
     assert paper_count(db) == 0
@@ -310,7 +310,7 @@ def test_text_summary_and_rejects_on_stderr(capsys, tmp_path):
     path = tmp_path / "dirty.jsonl"
     path.write_bytes(dirty_listing())
     db = tmp_path / "papers.db"
-    rc, out, err = cli(capsys, "--db", db, "import", path)
+    rc, out, err = cli(capsys, "--db", db, "import", "--no-embed", path)
     assert rc == 0  # rejected records do not make the exit code non-zero
     assert out.startswith("5 new, 0 updated, 1 unchanged, 4 rejected")
     assert "rejected, missing title: 1" in out
@@ -328,7 +328,7 @@ def test_json_summary_still_names_rejects_on_stderr(capsys, tmp_path):
     path = tmp_path / "dirty.jsonl"
     path.write_bytes(dirty_listing())
     db = tmp_path / "papers.db"
-    rc, out, err = cli(capsys, "--db", db, "import", "--json", path)
+    rc, out, err = cli(capsys, "--db", db, "import", "--no-embed", "--json", path)
     assert rc == 0
     assert json.loads(out)["rejected"] == 4
     assert f"{path}:3: missing title" in err
@@ -342,7 +342,7 @@ def test_first_20_rejects_shown_all_counted_and_reported(capsys, tmp_path):
     path.write_bytes(b"".join(lines))
     report = tmp_path / "rejects.jsonl"
     db = tmp_path / "papers.db"
-    rc, out, err = cli(capsys, "--db", db, "import", path, "--report", report)
+    rc, out, err = cli(capsys, "--db", db, "import", "--no-embed", path, "--report", report)
     assert rc == 0
     assert out.startswith("30 new, 0 updated, 0 unchanged, 30 rejected")
     shown = [line for line in err.splitlines() if line.startswith("rejected: ")]
@@ -374,7 +374,7 @@ def test_strict_imports_nothing_and_exits_1(tmp_path, arxiv_slice):
     bad.write_bytes(dirty_listing())
     db = tmp_path / "papers.db"
     # A good file first, then the bad one: the whole run is rolled back.
-    proc = run("import", "--strict", arxiv_slice, bad, db=db)
+    proc = run("import", "--no-embed", "--strict", arxiv_slice, bad, db=db)
     assert proc.returncode == 1
     err = proc.stderr.decode()
     assert "--strict" in err and f"{bad}:2: broken JSON" in err
@@ -397,7 +397,7 @@ def test_strict_with_damaged_input_imports_nothing(tmp_path, arxiv_slice):
     half = tmp_path / "half.jsonl.gz"
     half.write_bytes(data[: len(data) // 2])
     db = tmp_path / "papers.db"
-    proc = run("import", "--strict", half, db=db)
+    proc = run("import", "--no-embed", "--strict", half, db=db)
     assert proc.returncode == 1
     assert "truncated" in proc.stderr.decode()
     assert paper_count(db) == 0
@@ -419,7 +419,7 @@ def test_random_binary_file(tmp_path):
     path = tmp_path / "random.bin"
     path.write_bytes(bytes((i * 7919 + 13) % 256 for i in range(4096)))
     db = tmp_path / "papers.db"
-    proc = run("import", path, db=db)
+    proc = run("import", "--no-embed", path, db=db)
     assert proc.returncode == 1
     line = one_error_line(proc.stderr, str(path))
     assert "not a recognised format" in line and "binary" in line
@@ -428,7 +428,7 @@ def test_random_binary_file(tmp_path):
 def test_text_file_in_no_known_format(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("Shopping list\n\neggs\nmilk\n")
-    proc = run("import", path, db=tmp_path / "papers.db")
+    proc = run("import", "--no-embed", path, db=tmp_path / "papers.db")
     assert proc.returncode == 1
     line = one_error_line(proc.stderr, str(path))
     assert "not a recognised format" in line
@@ -439,7 +439,7 @@ def test_missing_path_exit_1_others_still_imported(tmp_path):
     good.write_bytes(arxiv_record("2506.00001"))
     missing = tmp_path / "nope.jsonl"
     db = tmp_path / "papers.db"
-    proc = run("import", missing, good, db=db)
+    proc = run("import", "--no-embed", missing, good, db=db)
     assert proc.returncode == 1
     line = one_error_line(proc.stderr, str(missing))
     assert "no such file" in line
@@ -462,7 +462,7 @@ def test_truncated_gzip_keeps_records_before_the_damage(tmp_path, arxiv_slice):
     half = tmp_path / "half.jsonl.gz"
     half.write_bytes(data[: len(data) // 2])
     db = tmp_path / "papers.db"
-    proc = run("import", half, db=db)
+    proc = run("import", "--no-embed", half, db=db)
     assert proc.returncode == 1
     line = one_error_line(proc.stderr, str(half))
     assert "truncated gzip" in line
@@ -474,7 +474,7 @@ def test_truncated_xml_keeps_records_before_the_damage(tmp_path):
     half = tmp_path / "half-oai.xml"
     half.write_bytes(data[: len(data) // 2])
     db = tmp_path / "papers.db"
-    proc = run("import", half, db=db)
+    proc = run("import", "--no-embed", half, db=db)
     assert proc.returncode == 1
     line = one_error_line(proc.stderr, str(half))
     assert "XML" in line
@@ -487,7 +487,7 @@ def test_empty_inputs_are_read_to_the_end(tmp_path):
     blank = tmp_path / "blank.txt"
     blank.write_bytes(b"\n\n  \n")
     db = tmp_path / "papers.db"
-    proc = run("import", empty, blank, "-", "--json", db=db, stdin=b"")
+    proc = run("import", "--no-embed", empty, blank, "-", "--json", db=db, stdin=b"")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert (summary["new"], summary["rejected"], summary["errors"]) == (0, 0, [])
@@ -521,7 +521,7 @@ def test_invalid_utf8_line_rejected_alone(capsys, tmp_path, arxiv_lines):
     path = tmp_path / "latin.jsonl"
     path.write_bytes(b"".join(lines))
     db = tmp_path / "papers.db"
-    rc, out, err = cli(capsys, "--db", db, "import", path)
+    rc, out, err = cli(capsys, "--db", db, "import", "--no-embed", path)
     assert rc == 0
     assert f"{path}:5: bad encoding" in err
     assert paper_count(db) == 9
@@ -646,7 +646,7 @@ def test_killed_import_leaves_only_whole_batches(tmp_path):
     path.write_bytes(b"".join(lines))
     db = tmp_path / "papers.db"
     env = {"PAPERRADAR_DB": str(db), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen([sys.executable, "-m", "paperradar", "import", "--no-progress", str(path)],
+    proc = subprocess.Popen([sys.executable, "-m", "paperradar", "import", "--no-embed", "--no-progress", str(path)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

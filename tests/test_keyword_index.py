@@ -39,15 +39,15 @@ def _counts(db: Path) -> tuple[int, int]:
 
 def test_import_indexes_every_paper_once(tmp_path: Path, slice_file: Path) -> None:
     db = tmp_path / "p.db"
-    assert main(["--db", str(db), "import", str(slice_file), "--no-progress"]) == 0
-    assert main(["--db", str(db), "import", str(slice_file), "--no-progress"]) == 0
+    assert main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"]) == 0
+    assert main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"]) == 0
     papers, docs = _counts(db)
     assert papers == docs > 1400
 
 
 def test_lost_index_is_rebuilt_by_search(tmp_path: Path, slice_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "p.db"
-    main(["--db", str(db), "import", str(slice_file), "--no-progress"])
+    main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"])
     store = open_store(str(db))
     shutil.rmtree(index_dir(store).parent)
     store.close()
@@ -61,7 +61,7 @@ def test_lost_index_is_rebuilt_by_search(tmp_path: Path, slice_file: Path, capsy
 def test_catch_up_after_crash_between_the_two_commits(tmp_path: Path, slice_file: Path) -> None:
     """Index committed, seq not recorded: catching up must not index anything twice."""
     db = tmp_path / "p.db"
-    main(["--db", str(db), "import", str(slice_file), "--no-progress"])
+    main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"])
     store = open_store(str(db))
     store.set_meta(META_SEQ, "0")  # as if the process died right after the index commit
     index = keyword_index(store)
@@ -74,7 +74,7 @@ def test_catch_up_after_crash_between_the_two_commits(tmp_path: Path, slice_file
 
 def test_index_never_serves_a_paper_the_store_lacks(tmp_path: Path, slice_file: Path) -> None:
     db = tmp_path / "p.db"
-    main(["--db", str(db), "import", str(slice_file), "--no-progress"])
+    main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"])
     store = open_store(str(db))
     with store.write() as conn:  # a paper gone from the store, still in the index
         conn.execute("DELETE FROM papers WHERE id = '2503.11677'")
@@ -87,7 +87,7 @@ def test_killed_import_resumes_consistent(tmp_path: Path) -> None:
     """kill -9 in the middle of a large import; the next import leaves store and index equal."""
     data = shared("data/arxiv/arxiv-2025-2026.jsonl.gz")
     db = tmp_path / "p.db"
-    cmd = [sys.executable, "-m", "paperradar", "--db", str(db), "import", str(data), "--no-progress"]
+    cmd = [sys.executable, "-m", "paperradar", "--db", str(db), "import", "--no-embed", str(data), "--no-progress"]
     child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until some batches are in the store
@@ -101,7 +101,7 @@ def test_killed_import_resumes_consistent(tmp_path: Path) -> None:
     head = tmp_path / "head.jsonl"
     with gzip.open(data, "rt", encoding="utf-8") as src:
         head.write_text("".join(line for _, line in zip(range(3000), src)), encoding="utf-8")
-    assert main(["--db", str(db), "import", str(head), "--no-progress"]) == 0
+    assert main(["--db", str(db), "import", "--no-embed", str(head), "--no-progress"]) == 0
     papers, docs = _counts(db)
     assert papers == docs >= partial
 

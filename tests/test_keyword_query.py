@@ -43,7 +43,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     src = tmp / "papers.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in PAPERS), encoding="utf-8")
     db = tmp / "query.db"
-    assert main(["--db", str(db), "import", str(src), "--no-progress"]) == 0
+    assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
     s = open_store(str(db))
     yield s
     s.close()

@@ -97,7 +97,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory):
     src = tmp / "synth.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in SYNTH), encoding="utf-8")
     db = tmp / "synth.db"
-    assert main(["--db", str(db), "import", str(src), "--no-progress"]) == 0
+    assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
     store = open_store(str(db))
     assert store.count() == len(SYNTH)
     yield store
@@ -432,8 +432,8 @@ def test_database_survives_hostile_queries(real) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", [q for q in HOSTILE[::2] if "\x00" not in q], ids=lambda q: ascii(q[:30])
-)  # a command-line argument cannot hold NUL
+    "query", [q for q in HOSTILE[::2] if "\x00" not in q and q != "-"], ids=lambda q: ascii(q[:30])
+)  # a command-line argument cannot hold NUL; "-" means "read the query from stdin"
 def test_hostile_query_via_cli(real_slice, capsys, query: str) -> None:
     code, out, err = run_cli(capsys, "--db", str(real_slice.path), "search", "--json", "--", query)
     assert code == 0, err
@@ -504,7 +504,7 @@ def test_cli_search_text_output(real_slice, capsys) -> None:
 @pytest.mark.parametrize(
     "args",
     [["--limit", "0"], ["--limit", "-3"], ["--limit", "x"], ["--offset", "-1"], ["--since", "2025-13-01"],
-     ["--until", "yesterday"], ["--mode", "semantic"]],
+     ["--until", "yesterday"], ["--mode", "fuzzy"], ["--text-file", "/nonexistent/query.txt"]],
 )  # fmt: skip
 def test_cli_search_bad_arguments_exit_2(real_slice, capsys, args: list[str]) -> None:
     code, _, err = run_cli(capsys, "--db", str(real_slice.path), "search", "vision", *args)

@@ -55,9 +55,9 @@ def test_usage_errors_exit_2_and_fetch_nothing(capsys, tmp_path, sync_config, se
 
 def test_db_and_config_before_or_after_the_source(capsys, tmp_path, sync_config, services):
     db = tmp_path / "p.db"
-    rc, out, _ = cli(capsys, "--db", db, "sync", "--config", sync_config, "hf-daily", "--date", "2024-05-27")
+    rc, out, _ = cli(capsys, "--db", db, "sync", "--no-embed", "--config", sync_config, "hf-daily", "--date", "2024-05-27")
     assert rc == 0 and "hf-daily date=2024-05-27: ok" in out
-    rc, out, _ = cli(capsys, "sync", "hf-daily", "--date", "2024-05-27", "--db", db, "--config", sync_config, "--json")
+    rc, out, _ = cli(capsys, "sync", "--no-embed", "hf-daily", "--date", "2024-05-27", "--db", db, "--config", sync_config, "--json")
     assert rc == 0 and json.loads(out)[0]["unchanged"] > 0
 
 
@@ -81,7 +81,7 @@ def test_all_runs_every_configured_source_and_a_failure_does_not_stop_the_others
     )
     services.fail_next("/rss", "status", times=3, code=502)  # the listing is down for good
     db = tmp_path / "p.db"
-    rc, out, err = cli(capsys, "--db", db, "sync", "--all", "--config", config, "--json")
+    rc, out, err = cli(capsys, "--db", db, "sync", "--no-embed", "--all", "--config", config, "--json")
     assert rc == 1, err
     reports = json.loads(out)
     assert [(r["source"], r["status"]) for r in reports] == [
@@ -138,7 +138,7 @@ def test_start_sync_schedule_runs_sync_all_in_the_background(tmp_path, services)
         if len(rounds) == 2:
             done.set()
 
-    scheduler = start_sync_schedule(store, config, every=0.2, on_reports=on_reports)
+    scheduler = start_sync_schedule(store, config, every=0.2, on_reports=on_reports, embed=False)
     try:
         assert done.wait(20)
     finally:
@@ -156,7 +156,7 @@ def test_stopping_the_schedule_stops_a_harvest_between_pages(tmp_path, services)
     services.fail_next("/oai", "pass")
     services.fail_next("/oai", "block")  # page 2 is held while the scheduler is told to stop
     rounds: list[list[dict]] = []
-    scheduler = start_sync_schedule(store, config, every=3600, on_reports=rounds.append)
+    scheduler = start_sync_schedule(store, config, every=3600, on_reports=rounds.append, embed=False)
     try:
         assert services.blocked.wait(20)
         stopper = threading.Thread(target=scheduler.stop, kwargs={"timeout": 20})
@@ -177,7 +177,7 @@ def test_sync_all_every_in_a_subprocess_prints_json_lines_until_interrupted(tmp_
     env = {k: v for k, v in os.environ.items() if k != "PAPERRADAR_DB"}
     env.update(NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "paperradar", "--db", str(tmp_path / "p.db"), "sync", "--all", "--every", "0.5s",
+        [sys.executable, "-m", "paperradar", "--db", str(tmp_path / "p.db"), "sync", "--no-embed", "--all", "--every", "0.5s",
          "--config", str(config), "--json"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
@@ -193,3 +193,18 @@ def test_sync_all_every_in_a_subprocess_prints_json_lines_until_interrupted(tmp_
     assert [r["status"] for r in reports[:2]] == ["ok", "ok"]
     assert {r["status"] for r in reports} <= {"ok", "interrupted"}  # Ctrl-C may land in a round
     assert b"Traceback" not in err
+
+
+def test_papers_a_sync_brings_are_embedded_and_findable_by_meaning(capsys, tmp_path, sync_config, services):
+    from paperradar.index.embed import embed_status
+    from paperradar.rank.semantic import semantic_search
+
+    db = tmp_path / "p.db"
+    rc, out, err = cli(capsys, "--db", db, "sync", "hf-daily", "--date", "2024-05-27", "--json")
+    assert rc == 0, err
+    store = SQLiteStore(db)
+    status = embed_status(store)
+    assert status["papers"] > 0 and status["embedded"] == status["papers"] and status["pending"] == 0
+    paper = store.rows([1])[1]
+    assert semantic_search(store, paper["abstract"], limit=1)[0]["id"] == paper["id"]
+    store.close()

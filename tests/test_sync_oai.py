@@ -21,7 +21,7 @@ WINDOW = ("--from", "2015-01-16", "--until", "2015-01-18")
 
 
 def sync(capsys, db, config, *args, rc=0) -> list[dict]:
-    code, out, err = cli(capsys, "--db", db, "sync", *args, "--config", config, "--json")
+    code, out, err = cli(capsys, "--db", db, "sync", "--no-embed", *args, "--config", config, "--json")
     assert code == rc, (code, out, err)
     return json.loads(out)
 
@@ -157,7 +157,7 @@ def test_a_crash_between_import_and_progress_record_creates_no_duplicates(capsys
 
     monkeypatch.setattr(sync_state, "record_page", record_page)
     with pytest.raises(Crash):
-        cli(capsys, "--db", db_path, "sync", "arxiv", "--set", "cs", *WINDOW, "--config", sync_config)
+        cli(capsys, "--db", db_path, "sync", "--no-embed", "arxiv", "--set", "cs", *WINDOW, "--config", sync_config)
     assert paper_count(db_path) == 6 + 46  # page 2 is in the store ...
     assert harvests(db_path)[0]["token"] == "tok-1"  # ... but not recorded as done
     monkeypatch.setattr(sync_state, "record_page", real)

@@ -29,7 +29,7 @@ def test_a_harvest_killed_after_page_1_resumes_and_imports_each_record_once(tmp_
     config = write_config(tmp_path / "sync.toml", services)
     services.fail_next("/oai", "pass")  # page 1
     services.fail_next("/oai", "block")  # page 2: held until the client is dead
-    args = [sys.executable, "-m", "paperradar", "--db", str(db), "sync", "arxiv", "--set", "cs", *WINDOW,
+    args = [sys.executable, "-m", "paperradar", "--db", str(db), "sync", "--no-embed", "arxiv", "--set", "cs", *WINDOW,
             "--config", str(config), "--json"]
     env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
     env.pop("PAPERRADAR_DB", None)
@@ -54,7 +54,7 @@ def test_a_harvest_killed_after_page_1_resumes_and_imports_each_record_once(tmp_
 
     first_requests = len(services.seen("/oai"))
     started = time.monotonic()
-    again = run("sync", "arxiv", "--set", "cs", *WINDOW, "--config", config, "--json", db=db, env=env)
+    again = run("sync", "--no-embed", "arxiv", "--set", "cs", *WINDOW, "--config", config, "--json", db=db, env=env)
     assert again.returncode == 0, again.stderr.decode()
     assert time.monotonic() - started < 30
     (report,) = json.loads(again.stdout)

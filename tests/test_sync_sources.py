@@ -10,7 +10,7 @@ from sync_server import services, sync_config, write_config  # noqa: F401
 
 
 def sync(capsys, db, config, *args, rc=0) -> dict:
-    code, out, err = cli(capsys, "--db", db, "sync", *args, "--config", config, "--json")
+    code, out, err = cli(capsys, "--db", db, "sync", "--no-embed", *args, "--config", config, "--json")
     assert code == rc, (code, out, err)
     (report,) = json.loads(out)
     return report

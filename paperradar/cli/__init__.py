@@ -17,7 +17,7 @@ import sys
 from .. import __version__
 from ..config import ENV_DB, resolve_db
 from ..store import StoreError, open_store
-from . import papers, serve, sync
+from . import papers, semantic, serve, sync
 from .common import UsageError
 
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paperradar {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (papers, sync, serve):
+    for module in (papers, semantic, sync, serve):
         module.register(sub, common)
     return parser
 
@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not getattr(args, "uses_db", True):  # e.g. `eval`: works in a temporary store of its own
+        try:
+            return args.run(None, args)
+        except KeyboardInterrupt:
+            print("paperradar: interrupted", file=sys.stderr)
+            return 130
     location = resolve_db(getattr(args, "db", None))
     try:
         store = open_store(location)

@@ -80,3 +80,20 @@ def print_paper(row: dict[str, Any], rank: int) -> None:
     if row["upvotes"]:
         meta.append(f"▲ {row['upvotes']}")
     print("     " + " · ".join(m for m in meta if m))
+
+
+def run_embedding(store: SQLiteStore, progress: bool, quiet: bool = False) -> dict[str, Any]:
+    """Embed what needs it after an import or sync; Ctrl-C leaves the rest for `paperradar embed`."""
+    from ..index.embed import embed_pending
+
+    try:
+        report = embed_pending(store, progress=progress)
+    except KeyboardInterrupt:
+        print("paperradar: embedding interrupted; finished batches are kept, `paperradar embed` does the rest",
+              file=sys.stderr)
+        raise
+    data = report.as_json()
+    if not quiet and report.pending:
+        rate = f" ({data['papers_per_second']:.0f} papers/s)" if data["papers_per_second"] else ""
+        print(f"embedded {report.embedded} papers in {report.seconds:.1f}s{rate}", flush=True)
+    return data

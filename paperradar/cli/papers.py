@@ -9,7 +9,7 @@ from typing import Any
 
 from ..present import paper_json, snippet_text
 from ..rank import feed as feeds
-from ..rank.search import Filters, keyword_search
+from ..rank.search import MODES, Filters, NotEmbedded, search
 from ..sources import FORMATS
 from ..store import SQLiteStore
 from .common import (
@@ -20,6 +20,7 @@ from .common import (
     positive,
     print_paper,
     refresh_index,
+    run_embedding,
     valid_date,
 )
 
@@ -33,13 +34,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--report", metavar="FILE", help="write every rejected record (JSON lines: file, line, reason) to FILE")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-embed", action="store_true",
+                   help="store and keyword-index only; embed later with `paperradar embed`")
     p.set_defaults(run=cmd_import)
 
-    p = sub.add_parser("search", parents=[common], help="search papers by keyword",
-                       description='Keyword search (BM25). Syntax: words, "phrases", prefix*, a OR b, -exclude, '
-                                   "title:, abstract:, author: fields.")
-    p.add_argument("query", help="what to look for")
-    p.add_argument("--mode", choices=["keyword"], default="keyword", help="ranking mode (default: keyword)")
+    p = sub.add_parser("search", parents=[common], help="search papers by keyword and by meaning",
+                       description='Search papers. Modes: keyword (BM25; syntax: words, "phrases", prefix*, a OR b, '
+                                   "-exclude, title:, abstract:, author: fields), semantic (nearest in meaning), "
+                                   "hybrid (both, fused by rank; the default). A long query, such as a pasted "
+                                   "abstract, is read as plain text.")
+    p.add_argument("query", nargs="?", help="what to look for; - (or nothing, with input piped) reads it from stdin")
+    p.add_argument("--text-file", metavar="FILE", help="read the query from FILE (e.g. an abstract)")
+    p.add_argument("--mode", choices=list(MODES), default="hybrid", help="ranking mode (default: hybrid)")
     p.add_argument("--limit", type=positive, default=10, help="number of results (default 10)")
     p.add_argument("--offset", type=not_negative, default=0, help="skip this many results (paging)")
     p.add_argument("--category", help="only papers in this arXiv category, e.g. cs.CL")
@@ -102,26 +108,34 @@ def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
     if n_rejected > SHOWN_REJECTS:
         more = f" (all in {args.report})" if args.report else " (use --report FILE to list all)"
         print(f"... and {n_rejected - SHOWN_REJECTS} more rejected{more}", file=sys.stderr)
-    if args.json:
-        emit_json(summary.as_json())
-        return summary.exit_code
     data = summary.as_json()
-    print(
-        f"{data['new']} new, {data['updated']} updated, {data['unchanged']} unchanged, "
-        f"{n_rejected} rejected in {data['seconds']:.1f}s"
-        + (f" ({data['papers_per_second']:.0f} papers/s)" if data["papers_per_second"] else "")
-    )
-    for reason, count in summary.rejected.most_common():
-        print(f"  rejected, {reason}: {count}")
-    for what, count in summary.incomplete.most_common():
-        print(f"  kept, {what}: {count}")
+    if not args.json:
+        print(
+            f"{data['new']} new, {data['updated']} updated, {data['unchanged']} unchanged, "
+            f"{n_rejected} rejected in {data['seconds']:.1f}s"
+            + (f" ({data['papers_per_second']:.0f} papers/s)" if data["papers_per_second"] else ""),
+            flush=True,
+        )
+        for reason, count in summary.rejected.most_common():
+            print(f"  rejected, {reason}: {count}")
+        for what, count in summary.incomplete.most_common():
+            print(f"  kept, {what}: {count}", flush=True)
+    if not args.no_embed and not summary.aborted:
+        data["embedding"] = run_embedding(store, progress, quiet=args.json)
+    if args.json:
+        emit_json(data)
     return summary.exit_code
 
 
 def cmd_search(store: SQLiteStore, args: argparse.Namespace) -> int:
+    query = _query_text(args)
     filters = Filters(category=args.category, author=args.author, since=args.since, until=args.until)
     refresh_index(store)
-    rows = keyword_search(store, args.query, filters, limit=args.limit, offset=args.offset)
+    try:
+        rows = search(store, query, args.mode, filters, limit=args.limit, offset=args.offset)
+    except NotEmbedded as exc:
+        print(f"paperradar: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         emit_json([paper_json(r) for r in rows])
         return 0
@@ -133,6 +147,25 @@ def cmd_search(store: SQLiteStore, args: argparse.Namespace) -> int:
         if row.get("snippet"):
             print("    " + snippet_text(row["snippet"], *bold))
     return 0
+
+
+def _query_text(args: argparse.Namespace) -> str:
+    """The query from the argument, --text-file, or stdin; a clear usage error when there is none."""
+    if args.text_file and args.query not in (None, "-"):
+        raise UsageError("search: give the query or --text-file, not both")
+    if args.text_file:
+        try:
+            with open(args.text_file, encoding="utf-8", errors="replace") as f:
+                query = f.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read --text-file {args.text_file}: {exc.strerror or exc}") from exc
+    elif args.query == "-" or (args.query is None and not sys.stdin.isatty()):
+        query = sys.stdin.read()
+    elif args.query is None:
+        raise UsageError("search: what to look for? (a query, --text-file FILE, or text on stdin)")
+    else:
+        query = args.query
+    return query  # an empty query finds nothing (not an error: a search box may send one)
 
 
 def cmd_show(store: SQLiteStore, args: argparse.Namespace) -> int:

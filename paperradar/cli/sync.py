@@ -23,6 +23,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                       help=f"sync configuration file (default: ${ENV_CONFIG}, else config.toml in your config directory)")
     opts.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                       help="print the run reports (or the status) as JSON")
+    opts.add_argument("--no-embed", action="store_true", default=argparse.SUPPRESS,
+                      help="store and keyword-index what arrives, embed it later with `paperradar embed`")
     p = sub.add_parser("sync", parents=[common, opts], help="fetch new papers from arXiv and Hugging Face",
                        description="Fetch papers from live sources and import them as they arrive. Name a source, "
                                    "or --all for every source the config file lists. Exit codes: 0 ok, 1 a source "
@@ -90,7 +92,7 @@ def cmd_sync(store: SQLiteStore, args: argparse.Namespace) -> int:
     if command == "status":
         return _sync_status(store, as_json)
     if args.all and args.every is not None:
-        return _sync_forever(store, config, every, as_json)
+        return _sync_forever(store, config, every, as_json, embed=not getattr(args, "no_embed", False))
     reports = _sync_once(store, config, args)
     _print_sync_reports(reports, as_json)
     return 1 if any(r["status"] != "ok" for r in reports) else 0
@@ -118,7 +120,7 @@ def _sync_once(store: SQLiteStore, config: Any, args: argparse.Namespace) -> lis
         first, last = (args.date, args.date) if args.date else (args.since, args.until or today)
         if first > last:
             raise UsageError(f"sync hf-daily: --since {first} is after {last}")
-    ctx = make_context(store, config)
+    ctx = make_context(store, config, embed=not getattr(args, "no_embed", False))
     if args.all:
         return sync_all(ctx)
     if command == "arxiv" and args.set_spec:
@@ -132,7 +134,7 @@ def _sync_once(store: SQLiteStore, config: Any, args: argparse.Namespace) -> lis
     return [hf.sync(ctx, date.fromisoformat(first), date.fromisoformat(last))]
 
 
-def _sync_forever(store: SQLiteStore, config: Any, every: float | None, as_json: bool) -> int:
+def _sync_forever(store: SQLiteStore, config: Any, every: float | None, as_json: bool, embed: bool = True) -> int:
     """``sync --all --every``: rounds in a background thread until Ctrl-C; ``--json`` prints JSON lines."""
     from ..sync.schedule import start_sync_schedule
 
@@ -147,7 +149,7 @@ def _sync_forever(store: SQLiteStore, config: Any, every: float | None, as_json:
             sys.stdout.write(orjson.dumps(report).decode() + "\n")
         sys.stdout.flush()
 
-    scheduler = start_sync_schedule(store, config, interval, on_reports=on_reports)
+    scheduler = start_sync_schedule(store, config, interval, on_reports=on_reports, embed=embed)
     try:
         while scheduler.running:
             scheduler.join(1.0)

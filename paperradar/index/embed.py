@@ -83,13 +83,15 @@ class EmbedReport:
 
 
 def embed_pending(
-    store: SQLiteStore, progress: bool = False, batch: int = BATCH, limit: int | None = None
+    store: SQLiteStore, progress: bool = False, batch: int = BATCH, limit: int | None = None, index_after: int = 0
 ) -> EmbedReport:
-    """Embed every paper that needs it, then bring the vector index up to date.
+    """Embed every paper that needs it, then bring the saved vector index up to date.
 
     ``progress`` shows a bar with rate and ETA on stderr. ``limit`` stops
-    after that many papers (the rest stay pending). KeyboardInterrupt is
-    re-raised after the batches already done are safely stored.
+    after that many papers (the rest stay pending). ``index_after`` leaves
+    the saved index as it is until that many vectors changed since it was
+    saved (searches see them anyway). KeyboardInterrupt is re-raised after
+    the batches already done are safely stored.
     """
     enc = encoder()
     model = model_key(enc)
@@ -121,7 +123,7 @@ def embed_pending(
         report.seconds = time.perf_counter() - start
     index = vector_index(store)
     ibar = _bar(None, "vector index", progress)
-    report.indexed = index.update(progress=ibar.update)
+    report.indexed = index.update(progress=ibar.update, min_changes=index_after)
     ibar.close()
     report.seconds = time.perf_counter() - start
     return report
@@ -131,3 +133,16 @@ def _bar(total: int | None, desc: str, show: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=" papers", disable=not show, file=sys.stderr, smoothing=0.1)
+
+
+def embed_status(store: SQLiteStore) -> dict[str, Any]:
+    """How far embedding is: papers, embedded with the current model, pending, in the vector index."""
+    model = current_model()
+    vectors = Vectors(store)
+    todo = vectors.pending(model, text_hash)
+    models = vectors.models()
+    return {
+        "model": model, "papers": store.count(), "embedded": models.get(model, 0), "pending": len(todo.rowids),
+        "missing": todo.missing, "changed": todo.changed, "indexed": len(vector_index(store)),
+        "other_models": {m: n for m, n in models.items() if m != model},
+    }  # fmt: skip

@@ -42,6 +42,20 @@ EXPANSION_ADD = 128
 EXPANSION_SEARCH = 96
 
 
+def usearch_index() -> Any:
+    """usearch's Index class, imported after ONNX Runtime.
+
+    usearch 2.26.6's compiled module, once loaded, makes a later
+    ``import onnxruntime`` crash the process (segmentation fault, measured
+    here); loaded the other way round both work. Every use of usearch goes
+    through this function, so the order holds whichever runs first.
+    """
+    import onnxruntime  # noqa: F401 - must come first, see above
+    from usearch.index import Index
+
+    return Index
+
+
 def index_dir(store: SQLiteStore, model: str) -> Path:
     """Where the vector index of ``model`` for a store lives (one folder per model)."""
     slug = hashlib.sha1(model.encode()).hexdigest()[:12]
@@ -133,13 +147,13 @@ class VectorIndex:
         return np.array(out_keys, dtype=np.int64), np.stack(out_vecs).astype(np.float32, copy=False)
 
     def _map_graph(self, state: dict[str, Any]) -> None:
-        from usearch.index import Index
+        index_class = usearch_index()
 
         path = self.dir / GRAPH
         graph = None
         if state.get("model") == self.model and path.exists():
             try:
-                graph = Index.restore(str(path), view=True)
+                graph = index_class.restore(str(path), view=True)
             except Exception:  # noqa: BLE001 - a damaged file: search the store's vectors exactly instead
                 graph = None
         seq = int(state.get("log_seq", 0)) if graph is not None else 0
@@ -148,21 +162,26 @@ class VectorIndex:
 
     # -- writing ------------------------------------------------------------
 
-    def update(self, progress: Callable[[int], None] | None = None) -> int:
+    def update(self, progress: Callable[[int], None] | None = None, min_changes: int = 0) -> int:
         """Bring the saved graph up to the store's vectors (the writer's job); returns vectors applied.
 
+        With ``min_changes``, a saved graph fewer than that many log entries
+        behind is left as it is (readers search those entries exactly).
         Waits for another writer to finish first. Safe to repeat and to
         interrupt: the store's log is replayed from the last saved position.
         """
-        from usearch.index import Index
+        index_class = usearch_index()
 
         with self._lock():
             state = self._read_state()
             path = self.dir / GRAPH
+            behind = self.vectors.log_head() - int(state.get("log_seq", 0))
+            if min_changes and path.exists() and state.get("model") == self.model and behind < min_changes:
+                return 0
             graph = None
             if state.get("model") == self.model and path.exists():
                 try:
-                    graph = Index.restore(str(path))
+                    graph = index_class.restore(str(path))
                 except Exception:  # noqa: BLE001 - damaged: rebuild from the store
                     graph = None
             applied = 0
@@ -193,9 +212,9 @@ class VectorIndex:
         return applied
 
     def _new_graph(self) -> Any:
-        from usearch.index import Index
+        index_class = usearch_index()
 
-        return Index(ndim=self.dim, metric="cos", dtype="f16", connectivity=CONNECTIVITY,
+        return index_class(ndim=self.dim, metric="cos", dtype="f16", connectivity=CONNECTIVITY,
                      expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
     def _save(self, graph: Any, head: int) -> None:

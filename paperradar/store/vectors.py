@@ -121,7 +121,9 @@ class Vectors:
 
     def log_head(self) -> int:
         """The newest change's number (0: none yet)."""
-        return int(self.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM vector_log").fetchone()[0])
+        # sqlite_sequence keeps AUTOINCREMENT's last number even after the log is pruned.
+        row = self.store.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").fetchone()
+        return int(row[0]) if row else 0
 
     def changes_since(self, seq: int, model: str) -> tuple[int, list[int], np.ndarray, np.ndarray]:
         """What changed after log entry ``seq``: (head, papers to drop, papers to (re)add, their vectors).

@@ -26,13 +26,13 @@ IDS_PER_REQUEST = 100
 def sync_ids(ctx: SyncContext, ids: list[str]) -> dict[str, Any]:
     """Fetch papers by arXiv id (any form: 2506.01234, 2506.01234v2, URLs) as one run."""
     wanted = list(dict.fromkeys(_request_id(i) for i in ids))
-    return execute(ctx.store, SOURCE, {"ids": wanted}, lambda run: _fetch_ids(ctx, run, wanted))
+    return execute(ctx, SOURCE, {"ids": wanted}, lambda run: _fetch_ids(ctx, run, wanted))
 
 
 def sync_query(ctx: SyncContext, query: str, max_results: int | None = None) -> dict[str, Any]:
     """Fetch the newest ``max_results`` papers matching an API query as one run."""
     limit = max_results or ctx.config.arxiv_api.max_results
-    return execute(ctx.store, SOURCE, {"query": query, "max_results": limit},
+    return execute(ctx, SOURCE, {"query": query, "max_results": limit},
                    lambda run: _fetch_query(ctx, run, query, limit))
 
 

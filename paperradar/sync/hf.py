@@ -20,7 +20,7 @@ FORMAT = "hf-daily"
 def sync(ctx: SyncContext, first: date, last: date) -> dict[str, Any]:
     """Fetch every day from ``first`` to ``last`` (inclusive) as one recorded run."""
     request = {"since": first.isoformat(), "until": last.isoformat()} if first != last else {"date": first.isoformat()}
-    return execute(ctx.store, SOURCE, request, lambda run: _fetch(ctx, run, first, last))
+    return execute(ctx, SOURCE, request, lambda run: _fetch(ctx, run, first, last))
 
 
 def _fetch(ctx: SyncContext, run: Run, first: date, last: date) -> None:

@@ -31,9 +31,9 @@ import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.message import Message
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 from .. import __version__
 from .config import HttpSettings

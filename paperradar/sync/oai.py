@@ -36,7 +36,7 @@ def sync(ctx: SyncContext, set_spec: str | None, from_date: str | None = None, u
     if incremental:
         from_date = _next_from(ctx, set_spec or "", prefix)
     request = {"set": set_spec, "from": from_date, "until": until_date, "metadata_prefix": prefix}
-    return execute(ctx.store, SOURCE, request,
+    return execute(ctx, SOURCE, request,
                    lambda run: _harvest(ctx, run, set_spec or "", prefix, from_date or "", until_date or ""))
 
 

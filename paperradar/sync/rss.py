@@ -20,7 +20,7 @@ FORMAT = "arxiv-rss"
 
 def sync(ctx: SyncContext, categories: list[str]) -> dict[str, Any]:
     """Fetch today's listing of ``categories`` as one recorded run."""
-    return execute(ctx.store, SOURCE, {"categories": categories}, lambda run: _fetch(ctx, run, categories))
+    return execute(ctx, SOURCE, {"categories": categories}, lambda run: _fetch(ctx, run, categories))
 
 
 def _fetch(ctx: SyncContext, run: Run, categories: list[str]) -> None:

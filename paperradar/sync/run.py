@@ -52,6 +52,7 @@ class SyncContext:
     config: SyncConfig
     client: PoliteClient
     cancel: threading.Event = field(default_factory=threading.Event)
+    embed: bool = True  # embed what each page brought (``sync --no-embed``: later, with ``paperradar embed``)
 
     def checkpoint(self) -> None:
         """Called before each request: stop here if asked to (nothing is half done)."""
@@ -59,11 +60,13 @@ class SyncContext:
             raise Cancelled("stopped before the next request; the next run goes on from here")
 
 
-def make_context(store: SQLiteStore, config: SyncConfig, cancel: threading.Event | None = None) -> SyncContext:
+def make_context(
+    store: SQLiteStore, config: SyncConfig, cancel: threading.Event | None = None, embed: bool = True
+) -> SyncContext:
     """A context whose client's pauses end early once ``cancel`` is set."""
     cancel = cancel or threading.Event()
     client = PoliteClient(config.contact, config.http, sleep=cancel.wait)
-    return SyncContext(store, config, client, cancel)
+    return SyncContext(store, config, client, cancel, embed)
 
 
 def checked(fmt: str) -> Callable[[Response], None]:
@@ -89,8 +92,9 @@ def checked(fmt: str) -> Callable[[Response], None]:
 class Run:
     """One run of one source, kept current in the store's ``sync_runs`` row."""
 
-    def __init__(self, store: SQLiteStore, source: str, request: dict[str, Any]) -> None:
-        self.store = store
+    def __init__(self, ctx: SyncContext, source: str, request: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.store = store = ctx.store
         self.source = source
         self.request = request
         self.notes: list[str] = []
@@ -107,7 +111,7 @@ class Run:
     ) -> ImportSummary:
         """Import one checked answer, run the after-import hook, record the page."""
         summary = import_bytes(self.store, response.body, response.url, fmt)
-        after_import(self.store, summary)
+        after_import(self.store, summary, embed=self.ctx.embed)
         if summary.errors:  # the check parsed it, so only a store problem lands here
             raise SyncFailed("; ".join(summary.errors))
         counts = sync_state.Counts(
@@ -130,14 +134,15 @@ class Run:
         log.warning("%s: %s", self.source, text)
 
 
-def execute(store: SQLiteStore, source: str, request: dict[str, Any], work: Callable[[Run], None]) -> dict[str, Any]:
+def execute(ctx: SyncContext, source: str, request: dict[str, Any], work: Callable[[Run], None]) -> dict[str, Any]:
     """Run ``work`` as one recorded run of ``source``; returns the run's report.
 
     Failures of the source (network, service errors, damaged answers after
     all tries) end the run as "failed" with their message; anything else is
     a bug or an interrupt: recorded, then raised.
     """
-    run = Run(store, source, request)
+    store = ctx.store
+    run = Run(ctx, source, request)
     log.info("%s: %s", source, describe(request))
     status, error = sync_state.OK, None
     try:

@@ -77,10 +77,12 @@ def start_sync_schedule(
     config: SyncConfig,
     every: float | None = None,
     on_reports: Callable[[list[dict[str, Any]]], None] | None = None,
+    embed: bool = True,
 ) -> Scheduler:
     """Start running ``sync --all`` every ``every`` seconds (default: the config's schedule).
 
-    ``on_reports`` gets each round's run reports (the CLI prints them).
+    ``on_reports`` gets each round's run reports (the CLI prints them);
+    ``embed`` embeds what each page brought (see :mod:`paperradar.sync.hooks`).
     """
 
     def job() -> None:
@@ -92,5 +94,5 @@ def start_sync_schedule(
             on_reports(reports)
 
     scheduler = Scheduler(job, every or config.every)
-    ctx = make_context(store, config, cancel=scheduler.stopping)
+    ctx = make_context(store, config, cancel=scheduler.stopping, embed=embed)
     return scheduler.start()

@@ -1,0 +1,334 @@
+"""The semantic engine on real papers with the real model: embedding, vector index, semantic and
+hybrid search, filters, similar papers. One small embedded store is shared (embedding costs ~3 s)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from helpers import cli, read_arxiv_lines, run
+
+from paperradar.index import vectors as vector_module
+from paperradar.index.embed import current_model, embed_pending, embed_status, vector_index
+from paperradar.index.keyword import Filters, keyword_index
+from paperradar.rank import semantic as semantic_module
+from paperradar.rank.search import fuse, search
+from paperradar.rank.similar import UnknownPaper, similar
+from paperradar.store import SQLiteStore
+from paperradar.store.vectors import Vectors
+
+N_PAPERS = 400
+
+
+def _import(db: Path, lines: list[bytes], tmp: Path, embed: bool = True) -> None:
+    src = tmp / f"in-{len(lines)}.jsonl"
+    src.write_bytes(b"".join(lines))
+    from paperradar.cli import main
+
+    args = ["--db", str(db), "import", str(src), "--no-progress", "--json"]
+    assert main(args if embed else [*args, "--no-embed"]) in (0, None)
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[bytes]:
+    return read_arxiv_lines(N_PAPERS)
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory, lines: list[bytes]) -> Path:
+    """A database of 400 real arXiv papers, imported (which embeds them) once for the module."""
+    tmp = tmp_path_factory.mktemp("semantic")
+    db = tmp / "papers.db"
+    _import(db, lines, tmp)
+    return db
+
+
+@pytest.fixture
+def store(embedded: Path, tmp_path: Path) -> SQLiteStore:
+    """A private copy of the embedded database (tests may change it)."""
+    db = tmp_path / "papers.db"
+    shutil.copy(embedded, db)
+    shutil.copytree(f"{embedded}.index", f"{db}.index")
+    s = SQLiteStore(db)
+    yield s
+    s.close()
+
+
+def _exact(store: SQLiteStore, query: np.ndarray, rowids: list[int], k: int) -> list[int]:
+    """Brute force over the stored float16 vectors: what any correct search must return."""
+    keys, vecs = Vectors(store).get(current_model(), rowids)
+    scores = vecs @ query
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [int(keys[i]) for i in order]
+
+
+def _rowids(store: SQLiteStore, sql: str, params: tuple = ()) -> list[int]:
+    return [r[0] for r in store.conn.execute(sql, params)]
+
+
+# -- embedding --------------------------------------------------------------
+
+
+def test_import_embeds_every_paper_and_a_second_run_has_nothing_to_do(store: SQLiteStore) -> None:
+    status = embed_status(store)
+    assert status["papers"] == store.count() > 300
+    assert status["embedded"] == status["papers"] and status["pending"] == 0
+    assert status["indexed"] == status["papers"]
+    report = embed_pending(store)
+    assert report.embedded == 0 and report.pending == 0
+    models = [r[0] for r in store.conn.execute("SELECT DISTINCT model FROM vectors")]
+    assert models == [current_model()]  # the model name and version are stored with every vector
+
+
+def test_import_no_embed_leaves_papers_pending_and_embed_does_them(tmp_path: Path, lines, capsys) -> None:
+    db = tmp_path / "p.db"
+    _import(db, lines[:60], tmp_path, embed=False)
+    capsys.readouterr()
+    rc, out, _ = cli(capsys, "--db", db, "embed", "--status", "--json")
+    assert rc == 0 and json.loads(out)["pending"] == 60 and json.loads(out)["embedded"] == 0
+    rc, out, _ = cli(capsys, "--db", db, "search", "language model", "--mode", "semantic")
+    assert rc == 1  # says to run embed, rather than answering from nothing
+    rc, out, err = cli(capsys, "--db", db, "embed", "--limit", "25", "--json")
+    assert rc == 0 and json.loads(out)["embedded"] == 25
+    rc, out, _ = cli(capsys, "--db", db, "embed")
+    assert rc == 0 and out.startswith("35 papers embedded")
+    rc, out, _ = cli(capsys, "--db", db, "embed", "--status", "--json")
+    assert json.loads(out)["pending"] == 0 and json.loads(out)["indexed"] == 60
+
+
+def test_changed_abstract_is_embedded_again(store: SQLiteStore, lines: list[bytes], tmp_path: Path) -> None:
+    record = json.loads(lines[5])
+    before = Vectors(store).get(current_model(), [store.rowids([record["arxiv_id"]])[record["arxiv_id"]]])[1][0]
+    record["abstract"] = "We study quantum error correction with surface codes on superconducting qubits."
+    record["updated"] = "2030-01-01"  # a newer version of the record wins the merge
+    record["version"] = 9
+    _import(Path(store.path), [json.dumps(record).encode() + b"\n"], tmp_path, embed=False)
+    status = embed_status(store)
+    assert status["pending"] == 1 and status["changed"] == 1
+    assert embed_pending(store).embedded == 1
+    rowid = store.rowids([record["arxiv_id"]])[record["arxiv_id"]]
+    after = Vectors(store).get(current_model(), [rowid])[1][0]
+    assert float(before @ after) < 0.9
+    hits = semantic_module.semantic_search(store, "surface code quantum error correction", limit=1)
+    assert hits[0]["id"] == record["arxiv_id"]
+
+
+def test_another_model_version_means_everything_is_embedded_again(store: SQLiteStore) -> None:
+    with store.write() as conn:
+        conn.execute("UPDATE vectors SET model = 'all-MiniLM-L6-v2@0.0.1/old' WHERE paper % 2 = 0")
+    status = embed_status(store)
+    stale = status["other_models"]["all-MiniLM-L6-v2@0.0.1/old"]
+    assert status["pending"] == stale > 100
+    assert embed_pending(store).embedded == stale
+    assert embed_status(store)["other_models"] == {} and embed_status(store)["pending"] == 0
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from paperradar.store import SQLiteStore
+    from paperradar.store.vectors import Vectors
+    from paperradar.index import embed, vectors
+    where = sys.argv[2]
+    calls = []
+    if where == "batch":  # die inside the third batch's write, before its commit
+        original = Vectors.save
+        def save(self, *args):
+            calls.append(1)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return original(self, *args)
+        Vectors.save = save
+    else:  # every vector committed, die before the index is saved
+        def update(self, *args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        vectors.VectorIndex.update = update
+    embed.embed_pending(SQLiteStore(sys.argv[1]), batch=50)
+    """
+)
+
+
+@pytest.mark.parametrize("where", ["batch", "index"])
+def test_embedding_killed_midway_keeps_store_and_index_consistent(tmp_path: Path, lines, where: str) -> None:
+    db = tmp_path / "p.db"
+    _import(db, lines[:200], tmp_path, embed=False)
+    proc = subprocess.run([sys.executable, "-c", KILLER, str(db), where], capture_output=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    store = SQLiteStore(db)
+    done = Vectors(store).count(current_model())
+    assert done == (100 if where == "batch" else 200)  # finished batches kept, the torn one not at all
+    # Searching now sees exactly the committed vectors, whatever the saved index holds.
+    query = Vectors(store).get(current_model(), _rowids(store, "SELECT paper FROM vectors LIMIT 1"))[1][0]
+    found = [r for r, _ in vector_index(store).search(query, 500)]
+    assert sorted(found) == sorted(_rowids(store, "SELECT paper FROM vectors"))
+    store.close()
+    # Resuming embeds only what is missing, each paper once, and the index catches up.
+    proc = run("embed", "--json", db=db, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["embedded"] == 200 - done
+    store = SQLiteStore(db)
+    assert embed_status(store)["pending"] == 0 and embed_status(store)["indexed"] == 200
+    assert tuple(store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT paper) FROM vectors").fetchone()) == (200, 200)
+    store.close()
+
+
+def test_index_never_serves_a_paper_the_store_lost(store: SQLiteStore) -> None:
+    gone = _rowids(store, "SELECT rowid FROM papers ORDER BY rowid LIMIT 3")
+    query = Vectors(store).get(current_model(), gone[:1])[1][0]
+    assert vector_index(store).search(query, 1)[0][0] == gone[0]  # the saved graph holds it
+    with store.write() as conn:  # a paper leaves the store (its vector goes with it: ON DELETE CASCADE)
+        conn.executemany("DELETE FROM papers WHERE rowid = ?", [(r,) for r in gone])
+    fresh = vector_module.VectorIndex(store, current_model(), 384)  # another process's reader
+    for index in (vector_index(store), fresh):
+        assert not set(gone) & {r for r, _ in index.search(query, 50)}
+    assert not set(gone) & {r["rowid"] for r in semantic_module.semantic_search(store, "anything at all", limit=50)}
+    vector_index(store).update()  # the writer applies the deletion to the saved graph too
+    assert not set(gone) & {r for r, _ in vector_module.VectorIndex(store, current_model(), 384).search(query, 50)}
+
+
+def test_usearch_and_onnxruntime_load_in_either_order() -> None:
+    code = ("from paperradar.index.vectors import usearch_index; usearch_index(); "
+            "import onnxruntime; from paperradar.index.embed import encoder; encoder(); print('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == b"ok", proc.stderr.decode()[-1000:]
+
+
+# -- search -----------------------------------------------------------------
+
+
+def test_semantic_search_equals_exact_search(store: SQLiteStore) -> None:
+    query = semantic_module.query_vector("reinforcement learning for robot manipulation")
+    everything = _rowids(store, "SELECT rowid FROM papers")
+    expected = _exact(store, query, everything, 10)
+    assert [r for r, _ in semantic_module.nearest(store, query, 10)] == expected
+
+
+@pytest.mark.parametrize("force_ann", [False, True])
+@pytest.mark.parametrize(
+    "filters, sql, params",
+    [
+        (Filters(category="cs.AI"), "SELECT paper FROM paper_categories WHERE category = ?", ("cs.AI",)),
+        (Filters(category="cs.RO"), "SELECT paper FROM paper_categories WHERE category = ?", ("cs.RO",)),
+        (Filters(since="2025-03-19"), "SELECT rowid FROM papers WHERE published >= ?", ("2025-03-19",)),
+        (Filters(until="2025-03-18"), "SELECT rowid FROM papers WHERE published <= ?", ("2025-03-18",)),
+    ],
+)
+def test_filters_never_drop_a_paper_exact_search_ranks_in_the_top_k(
+    store: SQLiteStore, monkeypatch, filters: Filters, sql: str, params: tuple, force_ann: bool
+) -> None:
+    if force_ann:  # as if the filter let too many papers through to score them all: widening ANN rounds
+        monkeypatch.setattr(semantic_module, "EXACT_FILTERED", 5)
+        monkeypatch.setattr(vector_module, "EXACT_MAX", 0)
+    passing = _rowids(store, sql, params)
+    assert 10 < len(passing) < store.count()
+    for text in ("object detection in images", "grasping with a robot hand", "large language model reasoning"):
+        query = semantic_module.query_vector(text)
+        got = [r for r, _ in semantic_module.nearest(store, query, 10, filters)]
+        assert got == _exact(store, query, passing, 10), text
+
+
+def test_author_filter_in_semantic_and_hybrid_search(store: SQLiteStore) -> None:
+    row = store.rows(_rowids(store, "SELECT rowid FROM papers LIMIT 1 OFFSET 7"))
+    paper = next(iter(row.values()))
+    author = paper["authors"][0]
+    for mode in ("semantic", "hybrid"):
+        rows = search(store, "anything", mode=mode, filters=Filters(author=author), limit=50)
+        assert paper["id"] in {r["id"] for r in rows}
+        assert all(author in r["authors"] for r in rows)
+
+
+def test_hybrid_fuses_keyword_and_semantic_rankings(store: SQLiteStore) -> None:
+    assert [r for r, _ in fuse([(1, 9.0), (2, 8.0), (3, 7.0)], [(3, 0.9), (4, 0.8), (1, 0.7)])][:2] == [1, 3]
+    query = "tactile sensing for dexterous grasping"
+    keyword = [r["id"] for r in search(store, query, mode="keyword", limit=20)]
+    semantic = [r["id"] for r in search(store, query, mode="semantic", limit=20)]
+    hybrid = [r["id"] for r in search(store, query, mode="hybrid", limit=10)]
+    assert set(hybrid) <= set(keyword) | set(semantic)
+    assert set(hybrid) & set(keyword) and set(hybrid) & set(semantic)
+    assert hybrid[0] in keyword[:5] and hybrid[0] in semantic[:5]
+    page2 = [r["id"] for r in search(store, query, mode="hybrid", limit=5, offset=5)]
+    assert page2 == hybrid[5:10]
+
+
+def test_a_pasted_abstract_finds_its_paper(store: SQLiteStore, lines, tmp_path: Path, capsys) -> None:
+    record = json.loads(lines[42])
+    for mode in ("semantic", "hybrid", "keyword"):
+        assert search(store, record["abstract"], mode=mode, limit=3)[0]["id"] == record["arxiv_id"], mode
+    text = tmp_path / "abstract.txt"
+    text.write_text(record["abstract"], encoding="utf-8")
+    rc, out, _ = cli(capsys, "--db", store.path, "search", "--text-file", text, "--limit", "1", "--json")
+    assert rc == 0 and json.loads(out)[0]["id"] == record["arxiv_id"]
+    proc = run("search", "-", "--limit", "1", "--json", db=Path(store.path), stdin=record["abstract"].encode())
+    assert proc.returncode == 0 and json.loads(proc.stdout)[0]["id"] == record["arxiv_id"]
+    rc, _, err = cli(capsys, "--db", store.path, "search", "words", "--text-file", text)
+    assert rc == 2 and "not both" in err
+
+
+# -- similar ----------------------------------------------------------------
+
+
+def test_similar_ranks_other_papers_and_explains_why(store: SQLiteStore, capsys) -> None:
+    pid = next(iter(store.rows(_rowids(store, "SELECT rowid FROM papers LIMIT 1 OFFSET 11")).values()))["id"]
+    rows = similar(store, pid, limit=10)
+    assert len(rows) == 10 and pid not in {r["id"] for r in rows}
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert all(set(r["why"]) == {"keyword", "vector", "sentences"} for r in rows)
+    rc, out, _ = cli(capsys, "--db", store.path, "similar", pid, "--limit", "3", "--json")
+    assert rc == 0 and [p["id"] for p in json.loads(out)] == [r["id"] for r in rows[:3]]
+    rc, out, _ = cli(capsys, "--db", store.path, "similar", pid, "--limit", "3")
+    assert rc == 0 and "  1. [" in out
+
+
+def test_facets_change_which_sentences_drive_similar(store: SQLiteStore) -> None:
+    changed = 0
+    for offset in range(0, 60, 6):
+        pid = next(iter(store.rows(_rowids(store, "SELECT rowid FROM papers LIMIT 1 OFFSET ?", (offset,))).values()))["id"]
+        plain = [r["id"] for r in similar(store, pid, limit=10, mode="semantic")]
+        facets = {f: [r["id"] for r in similar(store, pid, facet=f, limit=10, mode="semantic")] for f in
+                  ("background", "method", "result")}
+        changed += sum(ids != plain for ids in facets.values())
+    assert changed >= 10  # most paper/facet pairs rank differently from the whole paper
+
+
+def test_similar_unknown_id_is_a_clear_error(store: SQLiteStore, capsys) -> None:
+    with pytest.raises(UnknownPaper):
+        similar(store, "2501.99999")
+    rc, out, err = cli(capsys, "--db", store.path, "similar", "2501.99999")
+    assert rc == 1 and "no paper with id '2501.99999'" in err and out == ""
+    rc, _, err = cli(capsys, "--db", store.path, "similar", "2501.99999", "--facet", "novelty")
+    assert rc == 2 and "invalid choice" in err
+
+
+def test_similar_before_embedding_says_what_to_do(tmp_path: Path, lines, capsys) -> None:
+    db = tmp_path / "p.db"
+    _import(db, lines[:20], tmp_path, embed=False)
+    pid = json.loads(lines[3])["arxiv_id"]
+    rc, _, err = cli(capsys, "--db", db, "similar", pid)
+    assert rc == 1 and "paperradar embed" in err
+
+
+def test_keyword_index_filter_helpers(store: SQLiteStore) -> None:
+    kw = keyword_index(store)
+    cv = set(_rowids(store, "SELECT paper FROM paper_categories WHERE category = 'cs.LG'"))
+    ids, total = kw.filtered(Filters(category="cs.LG"), 10_000)
+    assert set(ids) == cv and total == len(cv)
+    some = list(cv)[:5] + _rowids(store, "SELECT rowid FROM papers WHERE rowid NOT IN (SELECT paper FROM"
+                                         " paper_categories WHERE category = 'cs.LG') LIMIT 5")
+    assert kw.passing(Filters(category="cs.LG"), some) == set(list(cv)[:5])
+
+
+def test_vector_index_files_are_replaced_atomically(store: SQLiteStore) -> None:
+    index = vector_index(store)
+    directory = index.dir
+    assert (directory / "hnsw.usearch").exists() and (directory / "state.json").exists()
+    assert not list(directory.glob("*.tmp"))
+    state = json.loads((directory / "state.json").read_text())
+    assert state["model"] == current_model() and state["count"] == store.count()
