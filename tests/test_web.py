@@ -375,3 +375,15 @@ def test_api_page_lists_every_endpoint_and_robots(client) -> None:  # noqa: F811
     assert "JSON twin" in html and 'href="/openapi.json"' in html
     robots = client.get("/robots.txt")
     assert robots.status_code == 200 and "Disallow: /api/" in robots.text
+
+
+def test_a_failing_similar_ranking_does_not_break_the_paper_page(client, monkeypatch) -> None:  # noqa: F811
+    import paperradar.web.papers as papers
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("vector index unreadable")
+
+    monkeypatch.setattr(papers, "similar", broken)
+    r = client.get("/papers/2503.15485")
+    assert r.status_code == 200 and "could not be computed just now" in r.text and "TULIP" in r.text
+    assert "could not be computed" in get_json(client, "/api/papers/2503.15485/similar")["note"]

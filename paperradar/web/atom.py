@@ -27,7 +27,7 @@ _CATEGORY = Query(None, description="only papers in this arXiv category")
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
+    el = etree.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: _xml_text(v) for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = _xml_text(text)
     return el

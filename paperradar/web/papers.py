@@ -10,6 +10,7 @@ counts come from imports and ``paperradar vote``; per-user votes will be
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +23,7 @@ from .common import JSON, HTTPError, card, choice_param, int_param, paper_url, r
 from .tex import abstract_html, tex_html
 
 router = APIRouter()
+log = logging.getLogger("paperradar.web")
 
 SIMILAR = 10
 _ID = "paper id: an arXiv id (2506.01234, hep-th/9901001), doi:... or another stored key"
@@ -45,6 +47,9 @@ def similar_rows(request: Request, row: dict[str, Any], facet: str | None, limit
         return [], "Similar papers are not computed yet for this paper (run `paperradar embed`)."
     except UnknownPaper as exc:  # deleted between the two reads
         raise HTTPError(404, str(exc)) from exc
+    except Exception:  # the page (and the rest of the paper) still shows; the error is logged
+        log.exception("similar papers of %s failed", row["id"])
+        return [], "Similar papers could not be computed just now (the error was logged)."
 
 
 @router.get("/api/papers/{paper_id:path}/similar", tags=["papers"], summary="Papers similar to one paper")
