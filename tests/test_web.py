@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import feedparser
 import pytest
 from conftest import shared
-from web_fixtures import CSP, alternate, embedded_ids, assert_no_inline_code, client, web_db, web_store  # noqa: F401
+from web_fixtures import CSP, alternate, assert_no_inline_code, client, embedded_ids, web_db, web_store  # noqa: F401
 
 PAGES = [
     "/", "/?date=2025-03-20", "/?date=2025-03-20&period=week", "/?date=2025-03-20&period=month",
@@ -378,7 +378,7 @@ def test_api_page_lists_every_endpoint_and_robots(client) -> None:  # noqa: F811
 
 
 def test_a_failing_similar_ranking_does_not_break_the_paper_page(client, monkeypatch) -> None:  # noqa: F811
-    import paperradar.web.papers as papers
+    from paperradar.web import papers
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("vector index unreadable")

@@ -7,7 +7,7 @@ import gzip
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import bibtexparser
 import pytest
@@ -165,7 +165,7 @@ def test_score_decays_with_age_and_grows_with_votes() -> None:
 
 
 def test_rank_orders_by_decayed_score() -> None:
-    as_of = datetime(2025, 3, 26, tzinfo=timezone.utc)
+    as_of = datetime(2025, 3, 26, tzinfo=UTC)
     rows = [{"id": "old", "upvotes": 100, "published": "2025-03-18"},
             {"id": "new", "upvotes": 10, "published": "2025-03-25"},
             {"id": "none", "upvotes": 5, "published": None}]
@@ -175,7 +175,7 @@ def test_rank_orders_by_decayed_score() -> None:
 
 
 def test_trending_on_real_upvotes(web_store) -> None:  # noqa: F811
-    as_of = datetime(2025, 3, 26, tzinfo=timezone.utc)
+    as_of = datetime(2025, 3, 26, tzinfo=UTC)
     rows, got_as_of, total = trends.trending(web_store, as_of, limit=1000)
     assert got_as_of == as_of and total == len(rows) > 10
     first = date(2025, 3, 26) - timedelta(days=trends.WINDOW_DAYS - 1)
@@ -183,7 +183,7 @@ def test_trending_on_real_upvotes(web_store) -> None:  # noqa: F811
     scores = [r["trend"] for r in rows]
     assert scores == sorted(scores, reverse=True)
     # Without a time: the end of the newest listing day (the slice is old), not today.
-    assert trends.reference_time(web_store) == datetime(2025, 4, 4, tzinfo=timezone.utc)
+    assert trends.reference_time(web_store) == datetime(2025, 4, 4, tzinfo=UTC)
 
 
 # -- store browsing queries and authors --------------------------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 import json
 import re
-from html.parser import HTMLParser
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +89,9 @@ def client(web_store: SQLiteStore) -> Iterator[TestClient]:
 
 def embedded_ids(store: SQLiteStore) -> list[str]:
     """Ids of the papers that have vectors, in rowid order."""
-    from paperradar.index.embed import vector_index
-
     import numpy as np
+
+    from paperradar.index.embed import vector_index
 
     rowids = [r[0] for r in store.conn.execute("SELECT rowid FROM papers ORDER BY rowid LIMIT 400")]
     keys, _ = vector_index(store).get(np.array(rowids, dtype=np.int64))

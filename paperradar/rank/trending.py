@@ -15,7 +15,7 @@ so an imported dump still has a trending list, "as of" its last day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ..store import SQLiteStore
@@ -35,7 +35,7 @@ def age_hours(listed: str | None, as_of: datetime) -> float:
     """Hours from the start (UTC) of the listing day ``listed`` (YYYY-MM-DD) to ``as_of``."""
     if not listed:
         return float("inf")
-    start = datetime.combine(date.fromisoformat(listed[:10]), time(0), tzinfo=timezone.utc)
+    start = datetime.combine(date.fromisoformat(listed[:10]), time(0), tzinfo=UTC)
     return max((as_of - start).total_seconds() / 3600.0, 0.0)
 
 
@@ -50,11 +50,11 @@ def rank(rows: list[dict[str, Any]], as_of: datetime, gravity: float = GRAVITY) 
 
 def reference_time(store: SQLiteStore, now: datetime | None = None) -> datetime:
     """``now``, or the end of the newest listing day if the store has nothing that recent."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     latest = store.latest_day(now.date().isoformat())
     if latest is None:
         return now
-    end_of_latest = datetime.combine(date.fromisoformat(latest), time(0), tzinfo=timezone.utc) + timedelta(days=1)
+    end_of_latest = datetime.combine(date.fromisoformat(latest), time(0), tzinfo=UTC) + timedelta(days=1)
     return min(now, end_of_latest)
 
 

@@ -32,8 +32,10 @@ MAX_QUERY_STRING = 32_768  # bytes, URL-encoded: room for a pasted abstract; mor
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
-        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        (
+            b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        ),
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -53,7 +53,7 @@ def atom(request: Request, title: str, rows: list[dict[str, Any]], page_path: st
     if subtitle:
         _el(root, "subtitle", subtitle)
     updated = max((r.get("changed_at") or _stamp(r["published"]) for r in rows),
-                  default=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                  default=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     _el(root, "updated", updated)
     _el(root, "link", rel="self", type="application/atom+xml", href=self_url)
     _el(root, "link", rel="alternate", type="text/html", href=base + page_path)

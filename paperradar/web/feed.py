@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -42,7 +42,7 @@ _PAGE = Query(None, description="page number, from 1")
 
 def default_day(request: Request) -> date:
     """Today if it has papers, else the newest day with papers before it (else today)."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     latest = store_of(request).latest_day(today.isoformat())
     return date.fromisoformat(latest) if latest else today
 

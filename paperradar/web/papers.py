@@ -19,7 +19,19 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from ..citation import bibtex, links
 from ..present import paper_json
 from ..rank.similar import FACETS, NotEmbedded, UnknownPaper, similar
-from .common import JSON, HTTPError, card, choice_param, int_param, paper_url, render, store_of, text_param, twin, with_links
+from .common import (
+    JSON,
+    HTTPError,
+    card,
+    choice_param,
+    int_param,
+    paper_url,
+    render,
+    store_of,
+    text_param,
+    twin,
+    with_links,
+)
 from .tex import abstract_html, tex_html
 
 router = APIRouter()

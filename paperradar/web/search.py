@@ -113,7 +113,7 @@ def search_api(
     data = search_data(request, q, mode, category, author, since, until, page)
     if data["notice"]:
         raise HTTPError(409, data["notice"])
-    api = lambda link: link.replace("/search", "/api/papers/search", 1) if link else None  # noqa: E731
+    api = lambda link: link.replace("/search", "/api/papers/search", 1) if link else None
     return JSON({
         "query": data["query"],
         "mode": data["mode"],

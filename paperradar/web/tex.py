@@ -95,7 +95,7 @@ def math_html(latex: str, display: bool = False) -> str | None:
     try:
         raw = convert(latex, display="block" if display else "inline")
         root = etree.fromstring(raw.encode("utf-8"), parser=_PARSER)
-    except Exception:  # latex2mathml raises many kinds of errors on bad TeX; lxml on bad output
+    except Exception:  # noqa: BLE001 -- latex2mathml raises many kinds of errors on bad TeX; lxml on bad output
         return None
     out: list[str] = []
     if not _rebuild(root, out):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +10,19 @@ from starlette.responses import Response
 
 from ..present import paper_json
 from ..rank import trending as trends
-from .common import JSON, card, category_param, date_param, page_param, pages, render, store_of, twin, url, with_links
+from .common import (
+    JSON,
+    card,
+    category_param,
+    date_param,
+    page_param,
+    pages,
+    render,
+    store_of,
+    twin,
+    url,
+    with_links,
+)
 
 router = APIRouter()
 
@@ -24,7 +36,7 @@ def trending_data(request: Request, date_: str | None, category_: str | None, pa
     store = store_of(request)
     as_of = None
     if day is not None:  # as it stood at the end of that day
-        as_of = datetime.combine(day, time(0), tzinfo=timezone.utc) + timedelta(days=1)
+        as_of = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
     rows, as_of, total = trends.trending(store, as_of, category, PER_PAGE, (page - 1) * PER_PAGE)
     return {"rows": rows, "as_of": as_of, "total": total, "category": category, "page": page,
             "pages": pages(total, PER_PAGE), "day": day}
