@@ -31,19 +31,25 @@ _MATH = re.compile(
     r"|(?<![\\$])\$(?![\d.,]*\d(?:\s+[A-Za-z]|\)|[,;]\s))(?P<inline>[^\s$](?:[^$]*?[^\s$\\])?)\$"
     r"|\\\((?P<paren>.+?)\\\)"
     r"|\\\[(?P<bracket>.+?)\\\]",
-    re.S,
+    re.DOTALL,
 )
 _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
-_ELEMENTS = frozenset(
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ELEMENTS = _words(
     "math mrow mi mn mo ms mtext mspace msub msup msubsup munder mover munderover mfrac msqrt mroot "
     "mstyle merror mpadded mphantom mfenced menclose mtable mtr mtd mlabeledtr maligngroup malignmark "
-    "semantics annotation mmultiscripts mprescripts none".split()
+    "semantics annotation mmultiscripts mprescripts none"
 )
-_ATTRIBUTES = frozenset(
+_ATTRIBUTES = _words(
     "display mathvariant displaystyle scriptlevel stretchy fence separator separators lspace rspace form "
     "accent accentunder movablelimits largeop symmetric minsize maxsize linethickness width height depth "
     "voffset columnalign rowalign columnspacing rowspacing columnlines rowlines frame framespacing "
-    "equalrows equalcolumns notation open close align mathsize numalign denomalign bevelled".split()
+    "equalrows equalcolumns notation open close align mathsize numalign denomalign bevelled"
 )
 _TEXT_MACROS = re.compile(r"\\(emph|textit|textbf|texttt|textsc|textrm|textsf|underline|url)\{([^{}\\]*)\}")
 _MACRO_TAGS = {"emph": "em", "textit": "em", "textbf": "strong", "texttt": "code", "underline": "u"}
