@@ -21,7 +21,7 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
 from ..citation import links
-from ..present import snippet_html
+from ..present import snippet_html, snippet_text
 from ..rank import feed as feeds
 from ..store import SQLiteStore
 from .tex import excerpt, tex_html
@@ -199,12 +199,21 @@ def card(row: dict[str, Any], excerpt_chars: int = 280) -> dict[str, Any]:
         "categories": [{"name": c, "url": category_url(c)} for c in row["categories"]],
         "date": row["published"],
         "upvotes": row["upvotes"],
-        "snippet_html": Markup(snippet_html(row["snippet"])) if row.get("snippet") else None,
+        "snippet_html": _snippet(row) if row.get("snippet") else None,
         "excerpt_html": tex_html(excerpt(row["abstract"], excerpt_chars)) if row["abstract"] else None,
         "score": row.get("score"),
         "trend": row.get("trend"),
     }
     return out
+
+
+def _snippet(row: dict[str, Any]) -> Markup:
+    """The highlighted fragment, with "…" where it cuts the abstract."""
+    plain = snippet_text(row["snippet"]).strip()
+    abstract = (row["abstract"] or "").strip()
+    head = "" if abstract.startswith(plain[:30]) else "… "
+    tail = "" if abstract.endswith(plain[-30:]) else " …"
+    return Markup(head + snippet_html(row["snippet"]).strip() + tail)
 
 
 def with_links(paper: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
