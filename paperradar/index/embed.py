@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -146,3 +147,25 @@ def embed_status(store: SQLiteStore) -> dict[str, Any]:
         "missing": todo.missing, "changed": todo.changed, "indexed": len(vector_index(store)),
         "other_models": {m: n for m, n in models.items() if m != model},
     }  # fmt: skip
+
+
+def start_background_embedding(store: SQLiteStore, on_done: Any = None) -> threading.Thread:
+    """Embed what is pending in a daemon thread (``serve``: the site is up while vectors are made).
+
+    Searches use the vectors as they are committed; ``on_done`` gets the
+    report, or the exception if embedding failed.
+    """
+
+    def work() -> None:
+        try:
+            result: Any = embed_pending(store)
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, never kills the server
+            result = exc
+        finally:
+            store.close()  # this thread's connection
+        if on_done is not None:
+            on_done(result)
+
+    thread = threading.Thread(target=work, name="paperradar-embed", daemon=True)
+    thread.start()
+    return thread

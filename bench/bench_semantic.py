@@ -1,0 +1,202 @@
+"""Hybrid and semantic query latency (query embedding included) at 115k and at 1M papers, and peak RSS.
+
+Measure an embedded database (``bench/bench_embed.py --out`` makes one):
+
+    python bench/bench_semantic.py --db /tmp/benchdb/semantic.db
+
+Grow it to a million papers first, then measure that (``--scale``):
+
+    python bench/bench_semantic.py --db /tmp/benchdb/semantic.db --scale 1000000 --work /tmp/bench1m
+
+The million is the real 115k papers plus generated near-duplicates: each
+copy of a real paper gets a new id, the same text (so keyword search has a
+real vocabulary and real posting lists, 9 times longer), and the real vector
+plus Gaussian noise, renormalised (cosine about 0.85 to the original, so the
+copies do not collapse onto their originals in the graph). The copies go
+through the real store, keyword index and vector index code.
+
+Latency: each query of bench/queries.txt (380 short queries), run through
+``paperradar.rank.search.search`` (embedding the query, keyword and vector
+search, fusion, snippets, rows) in a child process that opens the
+database cold, after one untimed pass; three timed passes; p50/p90/p99.
+Also semantic-only, hybrid with a category filter, and ANN recall@10 against
+exact search. Peak RSS is the child's high-water mark. Results go to
+bench/results/semantic-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from bench_import import ROOT, save
+from bench_search import load_queries, percentile
+
+QUERIES = ROOT / "bench/queries.txt"
+TARGET_P50_MS, TARGET_P99_MS, TARGET_RSS_MIB = 15.0, 50.0, 1536.0
+NOISE_COSINE = 0.85
+
+
+def measure(db: str, passes: int, recall_sample: int) -> dict:
+    """Run in the child: latencies of each mode over the query file, recall, peak RSS."""
+    from paperradar.index.embed import current_model, vector_index
+    from paperradar.index.keyword import Filters
+    from paperradar.rank.search import search
+    from paperradar.rank.semantic import query_vector
+    from paperradar.store import SQLiteStore
+    from paperradar.store.vectors import Vectors
+
+    store = SQLiteStore(db)
+    queries = load_queries(QUERIES)
+    runs = {
+        "hybrid": lambda q: search(store, q, "hybrid", None, limit=10),
+        "semantic": lambda q: search(store, q, "semantic", None, limit=10),
+        "hybrid cs.CL": lambda q: search(store, q, "hybrid", Filters(category="cs.CL"), limit=10),
+        "hybrid since 2026-06-01": lambda q: search(store, q, "hybrid", Filters(since="2026-06-01"), limit=10),
+    }
+    out: dict = {"papers": store.count(), "vectors": len(vector_index(store)), "modes": {}}
+    for name, run in runs.items():
+        for q in queries:  # untimed pass: page cache, first-use allocations
+            run(q)
+        times = []
+        for _ in range(passes):
+            for q in queries:
+                start = time.perf_counter()
+                run(q)
+                times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        out["modes"][name] = {f"p{p}": round(percentile(times, p), 2) for p in (50, 90, 99)} | {"max": round(max(times), 2)}
+    # Recall@10 of the vector index against exact search over every stored vector (sample of queries).
+    index = vector_index(store)
+    sample = queries[:recall_sample]
+    qv = np.stack([query_vector(q) for q in sample])
+    best = [np.full(10, -2.0, dtype=np.float32) for _ in sample]
+    best_ids = [np.zeros(10, dtype=np.int64) for _ in sample]
+    for keys, vecs in Vectors(store).all(current_model(), batch=50_000):
+        scores = qv @ vecs.T
+        for i in range(len(sample)):
+            s = np.concatenate([best[i], scores[i]])
+            k = np.concatenate([best_ids[i], keys])
+            top = np.argsort(-s)[:10]
+            best[i], best_ids[i] = s[top], k[top]
+    recalls = [len({r for r, _ in index.search(qv[i], 10)} & set(best_ids[i].tolist())) / 10 for i in range(len(sample))]
+    out["recall_at_10"] = round(float(np.mean(recalls)), 4)
+    out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def grow(source: str, work: Path, scale: int) -> str:
+    """A copy of ``source`` grown to ``scale`` papers with near-duplicates (see the module doc)."""
+    from paperradar.index.embed import current_model, vector_index
+    from paperradar.index.keyword import catch_up, keyword_index
+    from paperradar.store import SQLiteStore
+    from paperradar.store.vectors import Vectors
+
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "scaled.db"
+    for path in work.glob("scaled.db*"):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.copy(source, db)
+    shutil.copytree(f"{source}.index", f"{db}.index", ignore=shutil.ignore_patterns("vectors-*"))
+    store = SQLiteStore(db)
+    base = store.count()
+    top = int(store.conn.execute("SELECT MAX(rowid) FROM papers").fetchone()[0])
+    copies = -(-scale // base) - 1
+    rng = np.random.default_rng(7)
+    sigma = float(np.sqrt((1 / NOISE_COSINE**2 - 1) / 384))
+    model = current_model()
+    vectors = Vectors(store)
+    started = time.perf_counter()
+    for k in range(1, copies + 1):
+        wanted = min(base, scale - base * k)
+        if wanted <= 0:
+            break
+        offset = k * top
+        seq = store.max_seq() + 1
+        with store.write() as conn:
+            conn.execute(
+                "INSERT INTO papers (rowid, id, title, abstract, authors, categories, published, updated, version,"
+                " comment, journal_ref, doi, links, extra, upvotes, title_key, field_dates, created_at, changed_at, seq)"
+                " SELECT rowid + ?, id || '-dup' || ?, title, abstract, authors, categories, published, updated,"
+                " version, comment, journal_ref, NULL, links, extra, 0, title_key || ?, field_dates, created_at,"
+                " changed_at, ? FROM papers WHERE rowid <= ? ORDER BY rowid LIMIT ?",
+                (offset, k, str(k), seq, top, wanted),
+            )
+            conn.execute(
+                "INSERT INTO paper_categories (category, paper, is_primary) SELECT category, paper + ?, is_primary"
+                " FROM paper_categories WHERE paper <= ? AND paper + ? IN (SELECT rowid FROM papers WHERE rowid > ?)",
+                (offset, top, offset, offset),
+            )
+        for keys, vecs in vectors.all(model, batch=20_000):
+            keys = keys[keys <= top]
+            if not len(keys):
+                break
+            noisy = vecs[: len(keys)] + rng.normal(0, sigma, size=(len(keys), vecs.shape[1])).astype(np.float32)
+            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+            new_keys = keys + offset
+            vectors.save(model, new_keys.tolist(), ["dup"] * len(keys), noisy)  # rows past `wanted` are skipped
+        print(f"copy {k}/{copies}: {store.count():,} papers ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
+    print("keyword index ...", file=sys.stderr)
+    index = keyword_index(store)
+    t = time.perf_counter()
+    catch_up(store, index)
+    index.close()
+    kw_s = time.perf_counter() - t
+    print(f"keyword index: {kw_s:.0f}s; vector index ...", file=sys.stderr)
+    t = time.perf_counter()
+    vector_index(store).update()
+    ann_s = time.perf_counter() - t
+    print(f"vector index: {ann_s:.0f}s", file=sys.stderr)
+    store.close()
+    (work / "build.json").write_text(json.dumps({"papers": scale, "keyword_index_s": round(kw_s, 1),
+                                                 "vector_index_s": round(ann_s, 1)}))
+    return str(db)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", required=True, help="an embedded database (bench/bench_embed.py --out)")
+    ap.add_argument("--scale", type=int, help="grow a copy to this many papers first (near-duplicates)")
+    ap.add_argument("--work", default="/tmp/bench-semantic", help="where the grown copy goes (with --scale)")
+    ap.add_argument("--reuse", action="store_true", help="with --scale: measure the copy already in --work")
+    ap.add_argument("--passes", type=int, default=3, help="timed passes over the queries (default 3)")
+    ap.add_argument("--recall-sample", type=int, default=100, help="queries for recall@10 (default 100)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.db, args.passes, args.recall_sample)))
+        return 0
+    db, build = args.db, None
+    if args.scale:
+        work = Path(args.work)
+        db = str(work / "scaled.db") if args.reuse else grow(args.db, work, args.scale)
+        build = json.loads((work / "build.json").read_text())
+    load = os.getloadavg()[0]
+    proc = subprocess.run([sys.executable, __file__, "--child", "--db", db, "--passes", str(args.passes),
+                           "--recall-sample", str(args.recall_sample)], capture_output=True, cwd=ROOT / "bench")
+    if proc.returncode != 0:
+        print(proc.stderr.decode()[-3000:], file=sys.stderr)
+        return 1
+    result = json.loads(proc.stdout) | {"loadavg_1m_before": load, "build": build,
+                                        "targets": {"p50_ms": TARGET_P50_MS, "p99_ms": TARGET_P99_MS,
+                                                    "peak_rss_mib": TARGET_RSS_MIB}}
+    path = save("semantic", result)
+    print(f"{result['papers']:,} papers, {result['vectors']:,} vectors; load average before: {load:.2f}")
+    for name, m in result["modes"].items():
+        print(f"  {name:26s} p50 {m['p50']:6.2f} ms  p90 {m['p90']:6.2f}  p99 {m['p99']:6.2f}  max {m['max']:7.2f}")
+    print(f"  ANN recall@10 vs exact: {result['recall_at_10']}")
+    print(f"  peak RSS of the query process: {result['peak_rss_mib']:.0f} MiB")
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
