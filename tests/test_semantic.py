@@ -332,3 +332,20 @@ def test_vector_index_files_are_replaced_atomically(store: SQLiteStore) -> None:
     assert not list(directory.glob("*.tmp"))
     state = json.loads((directory / "state.json").read_text())
     assert state["model"] == current_model() and state["count"] == store.count()
+
+
+@pytest.mark.parametrize("damage", ["missing graph", "damaged vectors file"])
+def test_searches_stay_complete_when_the_saved_index_is_lost(store: SQLiteStore, damage: str) -> None:
+    directory = vector_index(store).dir
+    assert store.conn.execute("SELECT COUNT(*) FROM vector_log").fetchone()[0] == 0  # the log was pruned
+    if damage == "missing graph":
+        (directory / "hnsw.usearch").unlink()
+    else:
+        (directory / "vectors.npy").write_bytes(b"not a numpy file")
+    reader = vector_module.VectorIndex(store, current_model(), 384)
+    assert len(reader) == store.count()
+    query = semantic_module.query_vector("image segmentation")
+    assert [r for r, _ in reader.search(query, 10)] == _exact(store, query, _rowids(store, "SELECT rowid FROM papers"), 10)
+    reader.update()  # the next writer rebuilds what was lost
+    assert (directory / "hnsw.usearch").exists() and np.load(directory / "vectors.npy").shape[1] == 384
+    assert len(vector_module.VectorIndex(store, current_model(), 384)) == store.count()

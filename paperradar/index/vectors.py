@@ -35,6 +35,7 @@ from ..store import SQLiteStore
 from ..store.vectors import Vectors
 
 GRAPH = "hnsw.usearch"
+FLAT = "vectors.npy"  # every vector, row = rowid (zeros: none), for exact scoring of candidate sets
 STATE = "state.json"
 EXACT_MAX = 20_000  # up to this many vectors, searches are exact (a scan is as fast as the graph)
 CONNECTIVITY = 16
@@ -72,8 +73,8 @@ class VectorIndex:
         self.dir = index_dir(store, model)
         self.vectors = Vectors(store)
         self._graph: Any = None  # the saved graph, mapped read-only (None: nothing saved yet)
-        self._graph_seq = -1  # the log position of the mapped graph
-        self._stamp: tuple[float, int] | None = None  # state file (mtime, size) when mapped
+        self._flat: np.ndarray | None = None  # the saved vectors by rowid, mapped read-only
+        self._stamp: tuple[float, int] | None = None  # state file (mtime, inode) when mapped
         self._seq = 0  # log position the reader has applied
         self._masked: set[int] = set()  # keys in the graph whose vector changed or went since
         self._delta: dict[int, np.ndarray] = {}  # vectors added or changed since the graph was saved
@@ -92,7 +93,7 @@ class VectorIndex:
             for key in dropped:
                 self._delta.pop(key, None)
                 self._masked.add(key)
-            for key, vec in zip(keys.tolist(), vecs):
+            for key, vec in zip(keys.tolist(), vecs, strict=True):
                 self._delta[key] = vec
                 self._masked.add(key)
             self._seq = head
@@ -115,7 +116,7 @@ class VectorIndex:
             exact = len(self._graph) <= EXACT_MAX
             want = k + len(self._masked)
             matches = self._graph.search(query, min(want, len(self._graph)), exact=exact)
-            for key, distance in zip(matches.keys.tolist(), matches.distances.tolist()):
+            for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True):
                 if key not in self._masked:
                     found[key] = 1.0 - distance
         if self._delta:
@@ -125,26 +126,31 @@ class VectorIndex:
         return sorted(found.items(), key=lambda kv: -kv[1])[:k]
 
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(keys that have a vector, their vectors as float32), from the delta or the graph."""
+        """(keys that have a vector, their vectors as float32), from the delta or the saved vectors.
+
+        The order of ``keys`` is not kept. Reads rows of a memory-mapped
+        file, so scoring a candidate set of 10,000 costs milliseconds.
+        """
         self.refresh()
-        out_keys, out_vecs = [], []
-        from_graph = []
-        for key in keys.tolist():
-            vec = self._delta.get(key)
-            if vec is not None:
-                out_keys.append(key)
-                out_vecs.append(vec)
-            elif key not in self._masked:
-                from_graph.append(key)
-        if from_graph and self._graph is not None:
-            got = self._graph.get(np.array(from_graph, dtype=np.int64), dtype=np.float32)
-            for key, vec in zip(from_graph, got):
-                if vec is not None:
-                    out_keys.append(key)
-                    out_vecs.append(vec)
-        if not out_keys:
+        keys = np.asarray(keys, dtype=np.int64).reshape(-1)
+        parts_k, parts_v = [], []
+        if self._delta:
+            mine = [k for k in keys.tolist() if k in self._delta]
+            if mine:
+                parts_k.append(np.array(mine, dtype=np.int64))
+                parts_v.append(np.stack([self._delta[k] for k in mine]))
+        rest = keys
+        if self._masked:
+            rest = rest[~np.isin(rest, np.fromiter(self._masked, dtype=np.int64, count=len(self._masked)))]
+        if self._flat is not None and len(rest):
+            rest = rest[(rest >= 0) & (rest < len(self._flat))]
+            vecs = np.asarray(self._flat[rest], dtype=np.float32)
+            present = vecs.any(axis=1)
+            parts_k.append(rest[present])
+            parts_v.append(vecs[present])
+        if not parts_k:
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
-        return np.array(out_keys, dtype=np.int64), np.stack(out_vecs).astype(np.float32, copy=False)
+        return np.concatenate(parts_k), np.concatenate(parts_v).astype(np.float32, copy=False)
 
     def _map_graph(self, state: dict[str, Any]) -> None:
         index_class = usearch_index()
@@ -156,9 +162,27 @@ class VectorIndex:
                 graph = index_class.restore(str(path), view=True)
             except Exception:  # noqa: BLE001 - a damaged file: search the store's vectors exactly instead
                 graph = None
-        seq = int(state.get("log_seq", 0)) if graph is not None else 0
-        self._graph, self._graph_seq = graph, seq
-        self._seq, self._masked, self._delta = seq, set(), {}
+        flat = self._load_flat() if graph is not None else None
+        self._masked = set()
+        if flat is not None:
+            self._graph, self._flat = graph, flat
+            self._seq, self._delta = int(state.get("log_seq", 0)), {}
+            return
+        # Nothing usable saved (not built yet, or damaged): every stored vector goes to the
+        # exact delta, so searches stay complete until `embed` saves an index again.
+        self._graph, self._flat = None, None
+        self._seq = self.vectors.log_head()
+        self._delta = {}
+        for keys, vecs in self.vectors.all(self.model):
+            self._delta.update(zip(keys.tolist(), vecs, strict=True))
+
+    def _load_flat(self) -> np.ndarray | None:
+        """The saved vectors file mapped read-only, or None if missing or not what it should be."""
+        try:
+            flat = np.load(self.dir / FLAT, mmap_mode="r")
+        except (OSError, ValueError):
+            return None
+        return flat if flat.ndim == 2 and flat.shape[1] == self.dim and flat.dtype == np.float16 else None
 
     # -- writing ------------------------------------------------------------
 
@@ -185,14 +209,17 @@ class VectorIndex:
                 except Exception:  # noqa: BLE001 - damaged: rebuild from the store
                     graph = None
             applied = 0
-            if graph is None:
+            if graph is None or self._load_flat() is None:
                 graph = self._new_graph()
                 head = self.vectors.log_head()
+                flat = self._new_flat()
                 for keys, vecs in self.vectors.all(self.model):
                     graph.add(keys, vecs)
+                    flat = _put(flat, keys, vecs, self.dim)
                     applied += len(keys)
                     if progress:
                         progress(len(keys))
+                self._save_flat(flat)
             else:
                 head, dropped, keys, vecs = self.vectors.changes_since(int(state.get("log_seq", 0)), self.model)
                 stale = [k for k in dropped + keys.tolist() if k in graph]
@@ -201,6 +228,8 @@ class VectorIndex:
                 if len(keys):
                     graph.add(keys, vecs)
                 applied = len(keys) + len(dropped)
+                if applied:
+                    self._patch_flat(np.array(dropped, dtype=np.int64), keys, vecs)
                 if progress and applied:
                     progress(applied)
             if applied or not path.exists():
@@ -210,6 +239,35 @@ class VectorIndex:
             self.vectors.prune_log(head)
         self._stamp = None  # remap on next read
         return applied
+
+    def _new_flat(self) -> np.ndarray:
+        top = int(self.store.conn.execute("SELECT COALESCE(MAX(paper), 0) FROM vectors").fetchone()[0])
+        return np.zeros((top + 1, self.dim), dtype=np.float16)
+
+    def _save_flat(self, flat: np.ndarray) -> None:
+        """Write the vectors file under a temporary name, then rename it into place."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / (FLAT + ".tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, flat)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.dir / FLAT)
+
+    def _patch_flat(self, dropped: np.ndarray, keys: np.ndarray, vecs: np.ndarray) -> None:
+        """Apply a few changes in place (readers mask changed rows until they see the new state);
+        a paper past the end of the file means a new, larger file."""
+        flat = np.load(self.dir / FLAT, mmap_mode="r+")
+        if len(keys) and int(keys.max()) >= len(flat):
+            grown = _put(np.array(flat), keys, vecs, self.dim)
+            grown[dropped[dropped < len(grown)]] = 0
+            del flat
+            self._save_flat(grown)
+            return
+        flat[dropped[dropped < len(flat)]] = 0
+        if len(keys):
+            flat[keys] = vecs.astype(np.float16)
+        flat.flush()
 
     def _new_graph(self) -> Any:
         index_class = usearch_index()
@@ -253,6 +311,17 @@ class VectorIndex:
                 yield
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _put(flat: np.ndarray, keys: np.ndarray, vecs: np.ndarray, dim: int) -> np.ndarray:
+    """``flat`` with rows ``keys`` set to ``vecs`` (grown, with headroom, when a key is past its end)."""
+    if len(keys) and int(keys.max()) >= len(flat):
+        bigger = np.zeros((int(int(keys.max()) * 1.1) + 1024, dim), dtype=np.float16)
+        bigger[: len(flat)] = flat
+        flat = bigger
+    if len(keys):
+        flat[keys] = vecs.astype(np.float16)
+    return flat
 
 
 def _top(keys: np.ndarray, vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
