@@ -18,7 +18,12 @@ if [ "$#" -eq 0 ]; then
     set -- ../shared/data/arxiv/arxiv-2025-2026.jsonl.gz ../shared/data/hf-daily-papers
 fi
 echo "== importing $*"
-.venv/bin/paperradar import "$@" || echo "(some inputs could not be read; see above)"
+if [ "$serve" = "1" ]; then
+    # Store and keyword-index now; the server embeds in the background, so the site is up at once.
+    .venv/bin/paperradar import --no-embed "$@" || echo "(some inputs could not be read; see above)"
+else
+    .venv/bin/paperradar import "$@" || echo "(some inputs could not be read; see above)"
+fi
 echo "== what is in the database"
 .venv/bin/paperradar stats
 echo
@@ -28,6 +33,7 @@ if [ "$serve" = "1" ]; then
     port="${PAPERRADAR_PORT:-8000}"
     echo
     echo "== starting the web app: open http://127.0.0.1:${port}/ (Ctrl-C stops it)"
-    exec .venv/bin/paperradar serve --port "$port"
+    echo "   (papers are embedded in the background meanwhile: similar papers and semantic search fill in)"
+    exec .venv/bin/paperradar serve --port "$port" --embed
 fi
 echo "Then: .venv/bin/paperradar serve   (the web app at http://127.0.0.1:8000/)"

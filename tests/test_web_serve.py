@@ -79,3 +79,30 @@ def test_serve_sync_imports_in_the_background_while_pages_answer(tmp_path, servi
         code = server.stop()
     assert code == 0, server.output()
     assert "syncing every 3600 s" in server.output() and "arxiv-rss" in server.output()
+
+
+def test_serve_embed_makes_vectors_in_the_background(tmp_path) -> None:
+    from helpers import read_arxiv_lines
+    from web_fixtures import quiet_main
+
+    data = tmp_path / "papers.jsonl"
+    data.write_bytes(b"".join(read_arxiv_lines(60)))
+    db = tmp_path / "p.db"
+    code, output = quiet_main("--db", db, "import", data, "--no-embed", "--no-progress")
+    assert code == 0, output
+    paper = json.loads(read_arxiv_lines(1)[0])["arxiv_id"]
+    server = Server(db, "--embed")
+    try:
+        assert server.get("/")[0] == 200  # the site is up while vectors are made
+        deadline = time.monotonic() + 120
+        similar: dict = {}
+        while time.monotonic() < deadline and not similar.get("embedded"):
+            similar = json.loads(server.get(f"/api/papers/{paper}/similar")[2])
+            time.sleep(0.2)
+        assert similar["embedded"] and len(similar["papers"]) == 10, server.output()
+        while time.monotonic() < deadline and "embedded 60 papers" not in server.output():
+            time.sleep(0.1)
+    finally:
+        assert server.stop() == 0, server.output()
+    assert "embedding 60 papers in the background" in server.output()
+    assert "embedded 60 papers" in server.output()

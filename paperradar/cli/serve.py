@@ -33,6 +33,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--every", metavar="INTERVAL", help="with --sync: time between sync rounds (30m, 6h, 1d; default: the config's schedule.every)")
     p.add_argument("--config", metavar="FILE",
                    help=f"with --sync: sync configuration file (default: ${ENV_CONFIG}, else config.toml in your config directory)")
+    p.add_argument("--embed", action="store_true",
+                   help="embed papers that have no vector yet in the background (as `paperradar embed`), the site up meanwhile")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
     p.set_defaults(run=cmd_serve)
 
@@ -46,6 +48,8 @@ def cmd_serve(store: SQLiteStore, args: argparse.Namespace) -> int:
         raise UsageError("serve: --every and --config go with --sync")
     scheduler = _start_sync(store, args) if args.sync else None
     app = create_app(store)
+    if args.embed:
+        _start_embedding(store)
     config = uvicorn.Config(
         app,
         host=args.host,
@@ -90,6 +94,25 @@ def _announce_when_started(server: Any, store: SQLiteStore, args: argparse.Names
               file=sys.stderr, flush=True)
 
     server.startup = announced
+
+
+def _start_embedding(store: SQLiteStore) -> None:
+    from ..index.embed import embed_status, start_background_embedding
+
+    pending = embed_status(store)["pending"]
+    if not pending:
+        return
+
+    def on_done(result: Any) -> None:
+        if isinstance(result, BaseException):
+            print(f"paperradar: background embedding failed: {result}", file=sys.stderr, flush=True)
+        else:
+            print(f"paperradar: embedded {result.embedded:,} papers in {result.seconds:.0f} s: "
+                  "semantic search and similar papers cover them all", file=sys.stderr, flush=True)
+
+    print(f"paperradar: embedding {pending:,} papers in the background (similar papers and semantic "
+          "search cover them as they are done)", file=sys.stderr, flush=True)
+    start_background_embedding(store, on_done)
 
 
 def _start_sync(store: SQLiteStore, args: argparse.Namespace) -> Any:
