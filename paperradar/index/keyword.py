@@ -169,15 +169,18 @@ class KeywordIndex:
         return out
 
     def filtered(self, filters: Filters, limit: int) -> tuple[list[int], int]:
-        """Rowids of papers that pass ``filters`` (at most ``limit`` of them) and how many pass.
+        """How many papers pass ``filters``, and their rowids if that is at most ``limit`` (else none).
 
         Semantic search asks this so its filters mean exactly what keyword
         search's mean (same category, author and date matching).
         """
         query = self._filter_query(filters)
         searcher = self.index.searcher()
-        result = searcher.search(query, max(1, limit), count=True)
-        return [int(searcher.doc(a)["rowid"][0]) for _, a in result.hits][:limit], int(result.count or 0)
+        total = int(searcher.search(query, 1, count=True).count or 0)  # counting is cheap, fetching is not
+        if total == 0 or total > limit:
+            return [], total
+        result = searcher.search(query, total, count=False)
+        return [int(searcher.doc(a)["rowid"][0]) for _, a in result.hits], total
 
     def passing(self, filters: Filters, rowids: list[int]) -> set[int]:
         """Which of ``rowids`` pass ``filters``."""

@@ -18,7 +18,7 @@ from typing import Any
 from ..index.keyword import Filters, Hit, keyword_index
 from ..index.query import ParsedQuery, is_passage, parse, parse_passage
 from ..store import SQLiteStore
-from .semantic import has_vectors, nearest, query_vector, rows_for
+from .semantic import filters_active, has_vectors, nearest, query_vector, rows_for
 
 __all__ = ["MODES", "Filters", "NotEmbedded", "keyword_search", "search"]
 
@@ -47,7 +47,11 @@ def search(
     if parsed.empty or limit <= 0 or not query.strip():
         return []
     want = offset + limit
-    semantic = nearest(store, query_vector(query), max(want, DEPTH if mode == "hybrid" else want), filters)
+    # Fusing needs the top of each list, not all of it: with a filter, whose nearest
+    # neighbours cost more to find, the vector list goes 3 pages deep instead of DEPTH.
+    filtered = filters is not None and filters_active(filters)
+    depth = want if mode == "semantic" else max(want, 3 * want if filtered else DEPTH)
+    semantic = nearest(store, query_vector(query), depth, filters)
     if mode == "semantic":
         hits = semantic[offset:want]
     else:
@@ -97,6 +101,6 @@ def _with_snippets(
     store: SQLiteStore, parsed: ParsedQuery, rows: list[dict[str, Any]], filters: Filters | None
 ) -> list[dict[str, Any]]:
     index = keyword_index(store)
-    for row, snippet in zip(rows, index.snippets(parsed, [r["abstract"] for r in rows], filters)):
+    for row, snippet in zip(rows, index.snippets(parsed, [r["abstract"] for r in rows], filters), strict=True):
         row["snippet"] = snippet
     return rows

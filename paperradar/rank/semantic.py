@@ -1,11 +1,12 @@
 """Semantic search: papers nearest in meaning to a text or a vector, with filters that lose nothing.
 
 Filters are the keyword index's (same category, author and date matching
-as keyword search). When few papers pass them (up to ``EXACT_FILTERED``),
+as keyword search). When few papers pass them (up to ``EXACT_FILTERED``, 5,000),
 those papers are scored exactly, so the result is exactly the top k among
 them. When many pass, the nearest-neighbour search is widened round by round
-until ``k`` of its results pass (at least 1 in ``N / EXACT_FILTERED`` does,
-so a round or two suffice); the last resort scans everything that passes.
+until ``k`` of its results pass: it starts deep enough to hold that many
+at the filter's share of the collection (counted first), so one round is
+usual; the last resort scans everything that passes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..index.keyword import Filters, keyword_index
 from ..index.vectors import VectorIndex
 from ..store import SQLiteStore
 
-EXACT_FILTERED = 10_000  # filters passed by at most this many papers: score them all exactly
+EXACT_FILTERED = 5_000  # filters passed by at most this many papers: score them all exactly
 MAX_ROUNDS = 4
 
 
@@ -35,14 +36,14 @@ def nearest(
     index = vector_index(store)
     exclude = exclude or set()
     want = k + len(exclude)
-    if filters is None or not _active(filters):
+    if filters is None or not filters_active(filters):
         return _drop(index.search(vector, want), exclude, k)
     kw = keyword_index(store)
     passing, total = kw.filtered(filters, EXACT_FILTERED)
     if total <= EXACT_FILTERED:
         return _drop(index.search(vector, want, candidates=np.array(passing, dtype=np.int64)), exclude, k)
     size = max(len(index), 1)
-    depth = min(size, max(4 * want, int(want * size / total * 2) + 20))
+    depth = min(size, int(want * size / total * 1.5) + 20)  # expected to hold `want` that pass
     for _ in range(MAX_ROUNDS):
         hits = index.search(vector, depth)
         ok = kw.passing(filters, [r for r, _ in hits])
@@ -82,7 +83,7 @@ def has_vectors(store: SQLiteStore) -> bool:
     return len(index) > 0
 
 
-def _active(f: Filters) -> bool:
+def filters_active(f: Filters) -> bool:
     return bool(f.category or f.author is not None or f.since or f.until)
 
 
