@@ -42,6 +42,7 @@ from bench_import import ROOT, save
 from bench_search import load_queries, percentile
 
 from paperradar.eval.metrics import average_precision, mean, ndcg_pct, ranked_gains
+from paperradar.index.embed import paper_text
 from paperradar.index.encoder import DEFAULT_BATCH_SIZE, Encoder
 
 ARXIV = ROOT.parent / "shared/data/arxiv/arxiv-2025-2026.jsonl.gz"
@@ -66,10 +67,6 @@ def parse_config(name: str) -> tuple[str, int, bool]:
         raise argparse.ArgumentTypeError(f"not a configuration: {name} (e.g. ort-int8-128, st-fp32-256)") from None
 
 Embed = Callable[[list[str]], np.ndarray]
-
-
-def paper_text(title: str, abstract: str) -> str:
-    return f"{title.strip()}. {' '.join(abstract.split())}"
 
 
 def arxiv_sample(n: int, seed: int) -> list[str]:

@@ -56,17 +56,16 @@ def search(
         hits = semantic[offset:want]
     else:
         keyword = [(h.rowid, h.score) for h in _keyword_hits(store, parsed, filters, max(DEPTH, 2 * want))]
-        hits = fuse(keyword, semantic)[offset:want]
+        hits = fuse(keyword, semantic, weights=(KEYWORD_WEIGHT, SEMANTIC_WEIGHT))[offset:want]
     return _with_snippets(store, parsed, rows_for(store, hits), filters)
 
 
-def fuse(
-    keyword: list[tuple[int, float]], semantic: list[tuple[int, float]],
-    c: float = RRF_C, weights: tuple[float, float] = (KEYWORD_WEIGHT, SEMANTIC_WEIGHT),
-) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of two rankings of (rowid, score), best first."""  # fmt: skip
+def fuse(*rankings: list[tuple[int, float]], weights: tuple[float, ...] | None = None, c: float = RRF_C
+         ) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of rankings of (rowid, score), best first: each paper scores
+    ``sum(weight / (c + its rank))`` over the rankings it is in."""
     fused: dict[int, float] = {}
-    for weight, ranking in zip(weights, (keyword, semantic), strict=True):
+    for weight, ranking in zip(weights or (1.0,) * len(rankings), rankings, strict=True):
         for rank, (rowid, _) in enumerate(ranking, start=1):
             fused[rowid] = fused.get(rowid, 0.0) + weight / (c + rank)
     return sorted(fused.items(), key=lambda kv: -kv[1])

@@ -28,7 +28,7 @@ from ..index.query import parse_passage
 from ..index.sentences import sentence_vectors
 from ..store import SQLiteStore
 from .facets import FACETS, weights
-from .search import MODES, RRF_C, fuse
+from .search import MODES, fuse
 from .semantic import nearest, rows_for
 
 SHORTLIST = 100  # papers stage 1 passes to the sentence-level stage
@@ -92,7 +92,7 @@ def ranking(
         shortlist = [r for r, _ in fuse(*(signals.get(n, []) for n in ("keyword", "vector")))][:depth]
         signals["sentences"] = _sentence_ranking(store, paper, shortlist, facet)
     names = list(signals)
-    fused = signals[names[0]] if len(names) == 1 else _fuse_all([signals[n] for n in names])
+    fused = signals[names[0]] if len(names) == 1 else fuse(*(signals[n] for n in names))
     if explain is not None:
         ranks = {n: {r: i for i, (r, _) in enumerate(signals[n], start=1)} for n in names}
         for rowid, _ in fused[:k]:
@@ -135,11 +135,3 @@ def _sentence_ranking(
         if m is not None and rowid != paper["rowid"]:
             scored.append((rowid, float(((query @ m.T).max(axis=1) * w).sum() / w.sum())))
     return sorted(scored, key=lambda kv: -kv[1])
-
-
-def _fuse_all(rankings: list[list[tuple[int, float]]]) -> list[tuple[int, float]]:
-    fused: dict[int, float] = {}
-    for ranking_ in rankings:
-        for rank, (rowid, _) in enumerate(ranking_, start=1):
-            fused[rowid] = fused.get(rowid, 0.0) + 1.0 / (RRF_C + rank)
-    return sorted(fused.items(), key=lambda kv: -kv[1])

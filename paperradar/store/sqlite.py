@@ -363,12 +363,8 @@ class SQLiteStore(BrowseQueries):
 
     def rowids(self, paper_ids: list[str]) -> dict[str, int]:
         """Rowids of papers by key; keys the store lacks are absent."""
-        out: dict[str, int] = {}
-        for i in range(0, len(paper_ids), _CHUNK):
-            chunk = paper_ids[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(f"SELECT id, rowid FROM papers WHERE id IN ({marks})", chunk).fetchall())
-        return out
+        rows = _rows_in(self.conn, lambda marks: f"SELECT id, rowid FROM papers WHERE id IN ({marks})", paper_ids)
+        return {r[0]: r[1] for r in rows}
 
     def changed_since(self, seq: int, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
         """Rows stamped after ``seq``, in seq order, a batch at a time (for index catch-up)."""
@@ -474,14 +470,22 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     return " ".join(clauses), params
 
 
-def _select_in(conn: sqlite3.Connection, sql: Callable[[str], str], values: Iterable[Any]) -> list[dict[str, Any]]:
-    """Decoded rows of ``sql(marks)`` run over ``values`` in chunks (SQLite caps bound parameters)."""
+def _rows_in(
+    conn: sqlite3.Connection, sql: Callable[[str], str], values: Iterable[Any], before: tuple = ()
+) -> list[sqlite3.Row]:
+    """Rows of ``sql(marks)`` run over ``values`` in chunks (SQLite caps bound parameters);
+    ``before`` are bound ahead of each chunk."""
     values = list(values)
-    out: list[dict[str, Any]] = []
+    out: list[sqlite3.Row] = []
     for i in range(0, len(values), _CHUNK):
         chunk = values[i : i + _CHUNK]
-        out += [_decode(r) for r in conn.execute(sql(",".join("?" * len(chunk))), chunk)]
+        out += conn.execute(sql(",".join("?" * len(chunk))), (*before, *chunk)).fetchall()
     return out
+
+
+def _select_in(conn: sqlite3.Connection, sql: Callable[[str], str], values: Iterable[Any]) -> list[dict[str, Any]]:
+    """Decoded paper rows of ``sql(marks)`` over ``values`` (see :func:`_rows_in`)."""
+    return [_decode(r) for r in _rows_in(conn, sql, values)]
 
 
 def _decode(r: sqlite3.Row) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sqlite import SQLiteStore
+from .sqlite import SQLiteStore, _rows_in
 
 DTYPE = np.dtype("<f2")  # how vectors are stored: little-endian float16
 _CHECKED = "vectors.checked_seq"  # meta key: papers up to this seq had their text checked against their vector
@@ -100,9 +100,9 @@ class Vectors:
 
     def get(self, model: str, rowids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(rowids that have a vector of ``model``, their vectors as float32), in the order asked."""
-        found: dict[int, bytes] = {}
-        for row in _select_rows(self.store, rowids, model):
-            found[row[0]] = row[1]
+        rows = _rows_in(self.store.conn, lambda marks: f"SELECT paper, vec FROM vectors WHERE model = ? AND paper IN ({marks})",
+                        rowids, (model,))
+        found = {r[0]: r[1] for r in rows}
         keys = [r for r in rowids if r in found]
         return np.array(keys, dtype=np.int64), _matrix([found[k] for k in keys])
 
@@ -145,16 +145,6 @@ class Vectors:
             conn.execute("DELETE FROM vector_log WHERE seq <= ?", (upto,))
 
 
-def _select_rows(store: SQLiteStore, rowids: list[int], model: str) -> list[tuple[int, bytes]]:
-    out: list[tuple[int, bytes]] = []
-    conn = store.conn
-    for i in range(0, len(rowids), 900):
-        chunk = rowids[i : i + 900]
-        marks = ",".join("?" * len(chunk))
-        out += conn.execute(f"SELECT paper, vec FROM vectors WHERE model = ? AND paper IN ({marks})", (model, *chunk))
-    return out
-
-
 def _matrix(blobs: list[bytes]) -> np.ndarray:
     if not blobs:
         return np.zeros((0, 0), dtype=np.float32)
@@ -169,17 +159,13 @@ class SentenceVectors:
 
     def get(self, model: str, rowids: list[int]) -> dict[int, tuple[str, np.ndarray]]:
         """rowid -> (text hash, vectors as float32, one row per sentence) for cached papers of ``model``."""
-        out: dict[int, tuple[str, np.ndarray]] = {}
-        conn = self.store.conn
-        for i in range(0, len(rowids), 900):
-            chunk = rowids[i : i + 900]
-            marks = ",".join("?" * len(chunk))
-            for paper, text_hash, n, blob in conn.execute(
-                f"SELECT paper, text_hash, sentences, vecs FROM sentence_vectors WHERE model = ? AND paper IN ({marks})",
-                (model, *chunk),
-            ):
-                out[paper] = (text_hash, np.frombuffer(blob, dtype=DTYPE).reshape(n, -1).astype(np.float32))
-        return out
+        rows = _rows_in(
+            self.store.conn,
+            lambda marks: f"SELECT paper, text_hash, sentences, vecs FROM sentence_vectors WHERE model = ? AND paper IN ({marks})",
+            rowids,
+            (model,),
+        )
+        return {p: (h, np.frombuffer(blob, dtype=DTYPE).reshape(n, -1).astype(np.float32)) for p, h, n, blob in rows}
 
     def save(self, model: str, items: list[tuple[int, str, np.ndarray]]) -> None:
         """Store (rowid, text hash, matrix) items in one transaction."""
