@@ -16,6 +16,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..store import SQLiteStore
 from ..store.vectors import Vectors
 from .encoder import DIM, MODEL_NAME, Encoder, Settings, model_package_version
@@ -56,6 +58,22 @@ def vector_index(store: SQLiteStore) -> VectorIndex:
 def paper_text(title: str, abstract: str) -> str:
     """The text a paper is embedded from: its title, then its abstract."""
     return f"{title.strip()}. {' '.join(abstract.split())}" if abstract.strip() else title.strip()
+
+
+CHUNK_WORDS = 80  # about the 96 tokens the encoder keeps
+
+
+def text_vector(text: str) -> np.ndarray:
+    """One unit vector for a whole text, however long: the mean of its 80-word pieces' vectors.
+
+    Stored paper vectors see the first 96 tokens; a query (a pasted
+    abstract, or the paper ``similar`` starts from) is embedded whole, once.
+    """
+    words = text.split()
+    pieces = [" ".join(words[i : i + CHUNK_WORDS]) for i in range(0, len(words), CHUNK_WORDS)] or [""]
+    enc = encoder()
+    vector = enc.encode_query(pieces[0]) if len(pieces) == 1 else enc.encode(pieces).mean(axis=0)
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 def text_hash(title: str, abstract: str) -> str:

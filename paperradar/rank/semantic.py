@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..index.embed import encoder, vector_index
+from ..index.embed import text_vector, vector_index
 from ..index.keyword import Filters, keyword_index
 from ..index.vectors import VectorIndex
 from ..store import SQLiteStore
@@ -25,8 +25,8 @@ MAX_ROUNDS = 4
 
 
 def query_vector(text: str) -> np.ndarray:
-    """A query's vector; a pasted abstract is embedded like a paper (first 96 tokens)."""
-    return encoder().encode_query(" ".join(text.split()))
+    """A query's vector; a pasted abstract is embedded whole (see :func:`text_vector`)."""
+    return text_vector(text)
 
 
 def nearest(
