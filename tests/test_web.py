@@ -387,3 +387,20 @@ def test_a_failing_similar_ranking_does_not_break_the_paper_page(client, monkeyp
     r = client.get("/papers/2503.15485")
     assert r.status_code == 200 and "could not be computed just now" in r.text and "TULIP" in r.text
     assert "could not be computed" in get_json(client, "/api/papers/2503.15485/similar")["note"]
+
+
+def test_local_votes_show_on_the_page_and_in_the_api(client, web_db, capsys) -> None:  # noqa: F811
+    from helpers import cli
+
+    before = get_json(client, "/api/papers/2503.15485/votes")
+    assert {s["site"] for s in before["by_site"]} == {"huggingface"}
+    code, _, err = cli(capsys, "--db", web_db.path, "vote", "2503.15485")
+    assert code == 0, err
+    try:
+        after = get_json(client, "/api/papers/2503.15485/votes")
+        assert after["upvotes"] == before["upvotes"] + 1
+        assert {s["site"]: s["count"] for s in after["by_site"]}["local"] == 1
+        assert f'<span class="votes">▲ {after["upvotes"]}</span>' in client.get("/papers/2503.15485").text
+    finally:
+        assert cli(capsys, "--db", web_db.path, "vote", "2503.15485", "--down")[0] == 0
+    assert get_json(client, "/api/papers/2503.15485/votes")["upvotes"] == before["upvotes"]
