@@ -45,10 +45,6 @@ def quiet_main(*args: Any) -> tuple[int, str]:
 EMBEDDED = 160  # papers given vectors: the first imported (the slice's first day); the rest have none
 
 
-def _without_embedding(argv: list[str]) -> int:
-    return main([*argv, "--no-embed"] if "import" in argv else argv)
-
-
 @pytest.fixture(scope="session")
 def web_db(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
     """The slice of real data (3,000 arXiv papers, four HF days) plus two hostile papers; the first
@@ -56,12 +52,7 @@ def web_db(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
     from paperradar.index.embed import embed_pending
 
     tmp = tmp_path_factory.mktemp("web")
-    real_main = slice_db.main
-    slice_db.main = _without_embedding  # embedding all 3,000 would take most of a minute
-    try:
-        db = slice_db.build(tmp)
-    finally:
-        slice_db.main = real_main
+    db = slice_db.build(tmp)  # imported without embedding: all 3,000 would take most of a minute
     hostile = tmp / "hostile.jsonl"
     hostile.write_text("".join(json.dumps(r) + "\n" for r in HOSTILE), encoding="utf-8")
     code, output = quiet_main("--db", db.path, "import", hostile, "--no-progress", "--no-embed")
