@@ -24,6 +24,7 @@ from .encoder import DIM, MODEL_NAME, Encoder, Settings, model_package_version
 from .vectors import VectorIndex
 
 BATCH = 512  # papers per committed batch: about 3 s of work on 2 cores
+SAVE_EVERY = 20_480  # a long run saves the vector index this often, so searches meanwhile stay fast
 
 _ENCODER: Encoder | None = None
 _INDEXES: "weakref.WeakKeyDictionary[SQLiteStore, VectorIndex]" = weakref.WeakKeyDictionary()
@@ -132,6 +133,8 @@ def embed_pending(
             vectors.save(model, keys, [text_hash(*texts[r]) for r in keys], vecs)
             report.embedded += len(keys)
             bar.update(len(chunk))
+            if report.embedded % SAVE_EVERY < len(keys) and report.embedded < len(rowids):
+                report.indexed += vector_index(store).update()  # keeps searches' exact backlog small
         if limit is None or limit >= len(todo.rowids):
             vectors.mark_checked(model, todo.checked_seq)
     except KeyboardInterrupt:
@@ -142,7 +145,7 @@ def embed_pending(
         report.seconds = time.perf_counter() - start
     index = vector_index(store)
     ibar = _bar(None, "vector index", progress)
-    report.indexed = index.update(progress=ibar.update, min_changes=index_after)
+    report.indexed += index.update(progress=ibar.update, min_changes=index_after)
     ibar.close()
     report.seconds = time.perf_counter() - start
     return report

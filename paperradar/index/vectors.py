@@ -78,6 +78,7 @@ class VectorIndex:
         self._seq = 0  # log position the reader has applied
         self._masked: set[int] = set()  # keys in the graph whose vector changed or went since
         self._delta: dict[int, np.ndarray] = {}  # vectors added or changed since the graph was saved
+        self._stacked: tuple[np.ndarray, np.ndarray] | None = None  # the delta as (keys, matrix), made once
 
     # -- reading ------------------------------------------------------------
 
@@ -90,6 +91,7 @@ class VectorIndex:
             self._stamp = stamp
         if self.vectors.log_head() > self._seq:
             head, dropped, keys, vecs = self.vectors.changes_since(self._seq, self.model)
+            self._stacked = None
             for key in dropped:
                 self._delta.pop(key, None)
                 self._masked.add(key)
@@ -120,10 +122,16 @@ class VectorIndex:
                 if key not in self._masked:
                     found[key] = 1.0 - distance
         if self._delta:
-            keys = np.fromiter(self._delta, dtype=np.int64, count=len(self._delta))
-            for key, score in _top(keys, np.stack(list(self._delta.values())), query, k):
+            for key, score in _top(*self._delta_matrix(), query, k):
                 found[key] = score
         return sorted(found.items(), key=lambda kv: -kv[1])[:k]
+
+    def _delta_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """The delta as (keys, vectors), stacked once per change rather than once per search."""
+        if self._stacked is None:
+            keys = np.fromiter(self._delta, dtype=np.int64, count=len(self._delta))
+            self._stacked = (keys, np.stack(list(self._delta.values())))
+        return self._stacked
 
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(keys that have a vector, their vectors as float32), from the delta or the saved vectors.
@@ -166,13 +174,13 @@ class VectorIndex:
         self._masked = set()
         if flat is not None:
             self._graph, self._flat = graph, flat
-            self._seq, self._delta = int(state.get("log_seq", 0)), {}
+            self._seq, self._delta, self._stacked = int(state.get("log_seq", 0)), {}, None
             return
         # Nothing usable saved (not built yet, or damaged): every stored vector goes to the
         # exact delta, so searches stay complete until `embed` saves an index again.
         self._graph, self._flat = None, None
         self._seq = self.vectors.log_head()
-        self._delta = {}
+        self._delta, self._stacked = {}, None
         for keys, vecs in self.vectors.all(self.model):
             self._delta.update(zip(keys.tolist(), vecs, strict=True))
 
