@@ -43,6 +43,7 @@ GRAPH = "hnsw.usearch"
 FLAT = "vectors.npy"  # every vector, row = rowid (zeros: none), for exact scoring of candidate sets
 STATE = "state.json"
 EXACT_MAX = 20_000  # up to this many vectors, searches are exact (a scan is as fast as the graph)
+SCORE_SLICE = 20_000  # candidates read and scored at once
 RERANK, RERANK_EXTRA = 4, 120  # the graph shortlists k + min(3k, 120); their float16 vectors rank them
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
@@ -117,8 +118,12 @@ class VectorIndex:
         if k <= 0:
             return []
         query = np.asarray(query, dtype=np.float32).reshape(-1)
-        if candidates is not None:
-            return _top(*self.get(np.asarray(candidates, dtype=np.int64)), query, k)
+        if candidates is not None:  # scored a slice at a time: memory stays flat for a large set
+            candidates = np.asarray(candidates, dtype=np.int64)
+            best: list[tuple[int, float]] = []
+            for i in range(0, len(candidates), SCORE_SLICE):
+                best = sorted(best + _top(*self.get(candidates[i : i + SCORE_SLICE]), query, k), key=lambda kv: -kv[1])[:k]
+            return best
         found: dict[int, float] = {}
         if self._graph is not None and len(self._graph):
             # The graph's int8 vectors shortlist a few times k; float16 vectors rank the shortlist.
