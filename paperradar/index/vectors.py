@@ -156,8 +156,8 @@ class VectorIndex:
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(keys that have a vector, their vectors as float32), from the delta or the saved vectors.
 
-        The order of ``keys`` is not kept. Reads rows of a memory-mapped
-        file, so scoring a candidate set of 10,000 costs milliseconds.
+        The order of ``keys`` is not kept. Reads just those rows of the
+        saved vectors file (see :class:`FlatFile`).
         """
         self.refresh()
         keys = np.asarray(keys, dtype=np.int64).reshape(-1)
