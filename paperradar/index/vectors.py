@@ -91,10 +91,9 @@ class VectorIndex:
 
     def refresh(self) -> None:
         """Pick up a newly saved graph and any vectors written since (cheap when nothing changed)."""
-        state = self._read_state()
-        stamp = self._state_stamp()
+        stamp = self._state_stamp()  # a stat per search; the state file is read only when it changed
         if stamp != self._stamp:
-            self._map_graph(state)
+            self._map_graph(self._read_state())
             self._stamp = stamp
         if self.vectors.log_head() > self._seq:
             head, dropped, keys, vecs = self.vectors.changes_since(self._seq, self.model)

@@ -39,9 +39,10 @@ def search(
     """Ranked store rows for a query in one of :data:`MODES`, each with ``score`` and ``snippet``."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r} (one of {', '.join(MODES)})")
-    if mode == "keyword" or (mode == "hybrid" and not has_vectors(store)):
+    embedded = mode != "keyword" and has_vectors(store)
+    if mode == "keyword" or (mode == "hybrid" and not embedded):
         return keyword_search(store, query, filters, limit=limit, offset=offset)
-    if not has_vectors(store):
+    if not embedded:
         raise NotEmbedded("no paper has a vector yet: run `paperradar embed` (semantic search needs it)")
     parsed = _parse(query)
     if parsed.empty or limit <= 0 or not query.strip():
