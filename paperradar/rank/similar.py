@@ -31,6 +31,7 @@ from ..index.keyword import keyword_index
 from ..index.query import parse_passage
 from ..index.sentences import sentence_vectors
 from ..store import SQLiteStore
+from ..store.vectors import Vectors
 from .facets import FACETS, weights
 from .search import MODES, fuse
 from .semantic import nearest, rows_for
@@ -130,7 +131,7 @@ def _sentence_ranking(
     store: SQLiteStore, paper: dict[str, Any], shortlist: list[int], facet: str | None
 ) -> list[tuple[int, float]]:
     """Each query sentence's best cosine in the candidate, averaged (facet sentences weighted up)."""
-    texts = {r["rowid"]: (r["title"], r["abstract"]) for r in store.rows([paper["rowid"], *shortlist]).values()}
+    texts = Vectors(store).texts(shortlist) | {paper["rowid"]: (paper["title"], paper["abstract"])}
     matrices = sentence_vectors(store, texts)
     query = matrices.get(paper["rowid"])
     if query is None:
