@@ -258,6 +258,68 @@ def test_hybrid_fuses_keyword_and_semantic_rankings(store: SQLiteStore) -> None:
     assert page2 == hybrid[5:10]
 
 
+def test_hybrid_equals_fusing_the_two_rankings_done_one_after_the_other(store: SQLiteStore) -> None:
+    """Hybrid runs its two halves at once; the result is the serial fusion's, page by page."""
+    from paperradar.rank import search as search_module
+
+    for query in ("tactile sensing for dexterous grasping", "how do language models learn to reason step by step"):
+        parsed = search_module._parse(query)
+        keyword = [(h.rowid, h.score) for h in search_module._keyword_hits(store, parsed, None, 100)]
+        semantic = semantic_module.nearest(store, semantic_module.query_vector(query), 100)
+        expected = [rowid for rowid, _ in fuse(keyword, semantic)[:20]]
+        assert [r["rowid"] for r in search(store, query, mode="hybrid", limit=20)] == expected, query
+
+
+def test_long_question_fill_in_started_early_gives_the_same_hits(store: SQLiteStore, monkeypatch) -> None:
+    from paperradar.rank import search as search_module
+
+    query = "which methods let a robot hand grasp unknown objects from touch and vision"
+    parsed = search_module._parse(query)
+    assert parsed.size >= search_module.EARLY_FILL
+    early = search_module._keyword_hits(store, parsed, None, 40)
+    monkeypatch.setattr(search_module, "EARLY_FILL", 10**6)  # the fill-in only after the all-words search
+    late = search_module._keyword_hits(store, parsed, None, 40)
+    assert [(h.rowid, round(h.score, 4)) for h in early] == [(h.rowid, round(h.score, 4)) for h in late]
+    assert len(early) == 40  # no paper has every word: the page is filled with any-word matches
+
+
+def test_searches_from_many_threads_while_vectors_change(store: SQLiteStore) -> None:
+    """The web server searches from several threads while `serve --embed` writes vectors."""
+    import threading
+
+    rowids = _rowids(store, "SELECT rowid FROM papers ORDER BY rowid")
+    vectors = Vectors(store)
+    model = current_model()
+    keys, vecs = vectors.get(model, rowids[:60])
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def searching() -> None:
+        try:
+            while not stop.is_set():
+                for row in search(store, "robot grasping with tactile sensors", mode="hybrid", limit=10):
+                    assert row["rowid"] in set(rowids)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=searching) for _ in range(3)]
+    for t in threads:
+        t.start()
+    writer = SQLiteStore(store.path)
+    try:
+        for i in range(0, 60, 6):  # vectors rewritten in small batches: each one a change readers pick up
+            batch = [int(k) for k in keys[i : i + 6]]
+            Vectors(writer).save(model, batch, ["changed"] * len(batch), vecs[i : i + 6][:, ::-1].copy())
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        writer.close()
+    assert not errors, errors[0]
+    query = vecs[6][::-1].copy()  # a rewritten vector is found where it now is
+    assert semantic_module.nearest(store, query, 1)[0][0] == int(keys[6])
+
+
 def test_a_pasted_abstract_finds_its_paper(store: SQLiteStore, lines, tmp_path: Path, capsys) -> None:
     record = json.loads(lines[42])
     for mode in ("semantic", "hybrid", "keyword"):

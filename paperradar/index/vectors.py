@@ -28,6 +28,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -85,26 +86,33 @@ class VectorIndex:
         self._seq = 0  # log position the reader has applied
         self._masked: set[int] = set()  # keys in the graph whose vector changed or went since
         self._delta: dict[int, np.ndarray] = {}  # vectors added or changed since the graph was saved
-        self._stacked: tuple[np.ndarray, np.ndarray] | None = None  # the delta as (keys, matrix), made once
+        # the delta as (the dict it was made from, keys, matrix), made once per change
+        self._stacked: tuple[dict[int, np.ndarray], np.ndarray, np.ndarray] | None = None
+        self._refreshing = threading.Lock()
 
     # -- reading ------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Pick up a newly saved graph and any vectors written since (cheap when nothing changed)."""
-        stamp = self._state_stamp()  # a stat per search; the state file is read only when it changed
-        if stamp != self._stamp:
-            self._map_graph(self._read_state())
-            self._stamp = stamp
-        if self.vectors.log_head() > self._seq:
-            head, dropped, keys, vecs = self.vectors.changes_since(self._seq, self.model)
-            self._stacked = None
-            for key in dropped:
-                self._delta.pop(key, None)
-                self._masked.add(key)
-            for key, vec in zip(keys.tolist(), vecs, strict=True):
-                self._delta[key] = vec
-                self._masked.add(key)
-            self._seq = head
+        """Pick up a newly saved graph and any vectors written since (cheap when nothing changed).
+
+        Searches run in several threads (the web server's, hybrid search's);
+        one of them applies a change while the others wait for it.
+        """
+        with self._refreshing:
+            stamp = self._state_stamp()  # a stat per search; the state file is read only when it changed
+            if stamp != self._stamp:
+                self._map_graph(self._read_state())
+                self._stamp = stamp
+            if self.vectors.log_head() > self._seq:
+                head, dropped, keys, vecs = self.vectors.changes_since(self._seq, self.model)
+                delta, masked = dict(self._delta), set(self._masked)  # readers keep the old ones meanwhile
+                for key in dropped:
+                    delta.pop(key, None)
+                    masked.add(key)
+                for key, vec in zip(keys.tolist(), vecs, strict=True):
+                    delta[key] = vec
+                    masked.add(key)
+                self._delta, self._masked, self._stacked, self._seq = delta, masked, None, head
 
     def __len__(self) -> int:
         self.refresh()
@@ -147,10 +155,11 @@ class VectorIndex:
 
     def _delta_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """The delta as (keys, vectors), stacked once per change rather than once per search."""
-        if self._stacked is None:
-            keys = np.fromiter(self._delta, dtype=np.int64, count=len(self._delta))
-            self._stacked = (keys, np.stack(list(self._delta.values())))
-        return self._stacked
+        delta, stacked = self._delta, self._stacked
+        if stacked is None or stacked[0] is not delta:  # made from another thread's older delta
+            keys = np.fromiter(delta, dtype=np.int64, count=len(delta))
+            stacked = self._stacked = (delta, keys, np.stack(list(delta.values())))
+        return stacked[1], stacked[2]
 
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(keys that have a vector, their vectors as float32), from the delta or the saved vectors.

@@ -13,6 +13,8 @@ with ``--no-embed``) is searched by keyword alone.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..index.keyword import Filters, Hit, keyword_index
@@ -27,6 +29,9 @@ RRF_C = 60
 KEYWORD_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
 DEPTH = 100  # results taken from each ranking before fusing (more when paging deeper)
+EARLY_FILL = 5  # clauses from which the any-word search starts beside the all-words one
+# Runs the parts of a search that can go at the same time as the caller's part.
+_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="paperradar-search")
 
 
 class NotEmbedded(RuntimeError):
@@ -52,12 +57,14 @@ def search(
     # neighbours cost more to find, the vector list goes 3 pages deep instead of DEPTH.
     filtered = filters is not None and filters_active(filters)
     depth = want if mode == "semantic" else max(want, 3 * want if filtered else DEPTH)
-    semantic = nearest(store, query_vector(query), depth, filters)
     if mode == "semantic":
-        hits = semantic[offset:want]
+        hits = nearest(store, query_vector(query), depth, filters)[offset:want]
     else:
+        # The two halves run at once (the encoder, the vector and the keyword index all
+        # release the GIL): the query costs the slower half, not both.
+        vector_half = _POOL.submit(lambda: nearest(store, query_vector(query), depth, filters))
         keyword = [(h.rowid, h.score) for h in _keyword_hits(store, parsed, filters, max(DEPTH, 2 * want))]
-        hits = fuse(keyword, semantic, weights=(KEYWORD_WEIGHT, SEMANTIC_WEIGHT))[offset:want]
+        hits = fuse(keyword, vector_half.result(), weights=(KEYWORD_WEIGHT, SEMANTIC_WEIGHT))[offset:want]
     return _with_snippets(store, parsed, rows_for(store, hits), filters)
 
 
@@ -89,10 +96,14 @@ def _parse(query: str) -> ParsedQuery:
 
 def _keyword_hits(store: SQLiteStore, parsed: ParsedQuery, filters: Filters | None, want: int) -> list[Hit]:
     index = keyword_index(store)
+    fill = parsed.size > 1
+    # A long question rarely has every word in one paper, so its fill-in search
+    # starts at once, beside the all-words one, instead of after it.
+    early = _POOL.submit(index.search, parsed, filters, 2 * want, 0, "any") if parsed.size >= EARLY_FILL else None
     hits = index.search(parsed, filters, limit=want, mode="all")
-    if len(hits) < want and parsed.size > 1:
+    if len(hits) < want and fill:
         seen = {h.rowid for h in hits}
-        more = index.search(parsed, filters, limit=want + len(hits), mode="any")
+        more = early.result() if early else index.search(parsed, filters, limit=want + len(hits), mode="any")
         hits += [h for h in more if h.rowid not in seen]
     return hits[:want]
 
