@@ -28,6 +28,7 @@ _PREFIXES = re.compile(
     re.IGNORECASE,
 )
 _NON_WORD = re.compile(r"[^\w]+")
+_PDF_SUFFIX = re.compile(r"\.pdf$")
 _DOI_RE = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
@@ -41,8 +42,11 @@ def parse_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     """
     if not text:
         return None
+    m = _ARXIV_RE.match(text)  # the common case, a bare id, without the clean-up below
+    if m:
+        return _from_match(m)
     s = _PREFIXES.sub("", text.strip())
-    s = re.sub(r"\.pdf$", "", s)
+    s = _PDF_SUFFIX.sub("", s)
     m = _ARXIV_RE.match(s)
     if not m:
         return None

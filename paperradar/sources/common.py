@@ -27,6 +27,7 @@ _PARA = re.compile(r"\n\s*\n")
 # C0 control characters other than tab and newline carry no meaning in
 # metadata, and surfaces use some of them as in-band markers.
 _CONTROL = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)] + [127])
+_NAME_NEEDS_CLEANING = re.compile(r"^\s|\s$|\s\s|[\n\t]")
 _HAS_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -75,6 +76,13 @@ def clean_name(text: Any) -> str:
     if "  " in text or "\n" in text or "\t" in text:
         return " ".join(text.split())
     return text.strip()
+
+
+def _clean_names(names: list[Any]) -> list[str]:
+    # Most author lists are already clean strings: check that in one pass first.
+    if all(type(a) is str and a and not _NAME_NEEDS_CLEANING.search(a) for a in names):
+        return names
+    return [a for a in (clean_name(a) for a in names) if a]
 
 
 def split_authors(text: str) -> list[str]:
@@ -165,7 +173,7 @@ def finish(paper: Paper, line: int) -> Item:
     if paper.source_id is not None:
         paper.source_id = str(paper.source_id).strip() or None
     paper.id = paper_key(paper.arxiv_id, paper.doi, paper.source_id, paper.title)
-    paper.authors = [a for a in (clean_name(a) for a in paper.authors) if a]
+    paper.authors = _clean_names(paper.authors)
     paper.categories = [c.strip() for c in paper.categories if isinstance(c, str) and c.strip()]
     return line, paper
 

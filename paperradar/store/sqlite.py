@@ -33,6 +33,7 @@ _COLUMNS = (
 )  # fmt: skip
 _SELECT = "SELECT " + ", ".join(f"p.{c}" for c in _COLUMNS) + " FROM papers p"
 _CHUNK = 900  # ids per IN (...) list
+_NEW, _CHANGED, _SAME = 0, 1, 2  # what a batch did to a paper, for its provenance rows
 
 
 def utcnow() -> str:
@@ -152,8 +153,11 @@ class SQLiteStore(BrowseQueries):
             if before is None or changes:
                 row["seq"] = result.seq
                 result.rows.append(row)
+            # A new paper's provenance rows are written whole by their INSERT; a changed
+            # paper's existing rows get the new time and origin by an UPDATE.
+            touched = _CHANGED if (before is not None and changes) else _NEW if before is None else _SAME
             for paper in group:
-                provenance.append((row["rowid"], paper.source, origin, now, now, before is None or changes > 0))
+                provenance.append((row["rowid"], paper.source, origin, now, now, touched))
             if before is None or (changes and before["categories"] != row["categories"]):
                 category_rows.append(row)
         self._write_rows(conn, inserts, updates, category_rows, upvote_rows, provenance)
@@ -284,7 +288,12 @@ class SQLiteStore(BrowseQueries):
                 [_encode(r, [c for c in cols if c != "rowid"]) + (r["rowid"],) for _, r in updates],
             )
         if category_rows:
-            conn.executemany("DELETE FROM paper_categories WHERE paper = ?", [(r["rowid"],) for r in category_rows])
+            # Only rows that existed before this batch can have category rows to replace.
+            new_rowids = {r["rowid"] for r in inserts}
+            conn.executemany(
+                "DELETE FROM paper_categories WHERE paper = ?",
+                [(r["rowid"],) for r in category_rows if r["rowid"] not in new_rowids],
+            )
             conn.executemany(
                 "INSERT OR IGNORE INTO paper_categories (category, paper, is_primary) VALUES (?, ?, ?)",
                 [(c, r["rowid"], int(i == 0)) for r in category_rows for i, c in enumerate(r["categories"])],
@@ -309,7 +318,7 @@ class SQLiteStore(BrowseQueries):
             )
             conn.executemany(
                 "UPDATE provenance SET last_changed = ?, origin = ? WHERE paper = ? AND source = ?",
-                [(p[4], p[2], p[0], p[1]) for p in provenance if p[5]],
+                [(p[4], p[2], p[0], p[1]) for p in provenance if p[5] == _CHANGED],
             )
 
     def add_vote(self, paper_id: str, site: str = "local", delta: int = 1) -> int:
@@ -497,5 +506,6 @@ def _decode(r: sqlite3.Row) -> dict[str, Any]:
 
 def _encode(row: dict[str, Any], cols: list[str]) -> tuple:
     dumps = orjson.dumps
-    return tuple(dumps(row[c]).decode() if c in _JSON_FIELDS else row[c] for c in cols)
+    json_fields = _JSON_FIELDS
+    return tuple(dumps(row[c]).decode() if c in json_fields else row[c] for c in cols)
 
