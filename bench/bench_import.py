@@ -2,9 +2,10 @@
 
 Runs ``python -m paperradar --db DB import FILE --json --no-progress --no-embed``
 in a child process (store + keyword index: the papers are searchable when it
-ends; embedding them is bench_embed.py's measurement), measures wall time end to end (process start to exit) and
-the child's peak resident memory (psutil polled every 50 ms, and the
-kernel's exact high-water mark from getrusage(RUSAGE_CHILDREN)), then prints
+ends; embedding them is bench_embed.py's measurement), measures wall time end
+to end (process start to exit), the child's CPU time and its peak resident
+memory (psutil polled every 50 ms, and the kernel's exact high-water mark
+from getrusage(RUSAGE_CHILDREN)), then prints
 papers/s and writes the numbers to bench/results/import-*.json.
 
     python bench/bench_import.py [--data FILE] [--keep-db PATH] [--repeat N] [--phases]
@@ -14,14 +15,16 @@ of in a temporary directory that is removed afterwards. --repeat runs the
 import N times (the machine's speed varies from run to run) and reports the
 median and the fastest. --phases then times the three stages one after the
 other in this process, CPU seconds each (all threads): parsing, merging into
-a fresh store, keyword indexing, to show where the CPU time goes. The
-import's CPU time over the machine's cores is the floor no overlap of the
-stages can beat; it is printed with every run.
+a fresh store, keyword indexing, to show where the CPU time goes, and
+two what-ifs: indexing without the unstemmed field behind exact prefixes,
+and without stemming. The import's CPU time over the machine's cores is the
+floor no overlap of the stages can beat; it is printed with every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -34,6 +37,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -136,7 +140,8 @@ def save(name: str, result: dict) -> Path:
 def phases(data: Path, tmp: Path) -> dict:
     """CPU seconds of parsing, storing and keyword indexing ``data``, one stage at a time."""
     sys.path.insert(0, str(ROOT))
-    from paperradar.index.keyword import keyword_index
+    from paperradar.index import keyword
+    from paperradar.index.keyword import KeywordIndex
     from paperradar.model import Paper
     from paperradar.sources import parser_for
     from paperradar.sources.detect import HEAD_BYTES, detect
@@ -157,16 +162,28 @@ def phases(data: Path, tmp: Path) -> dict:
     wall, cpu = clock()
     results = [store.merge(papers[i : i + 5000], item.name) for i in range(0, len(papers), 5000)]
     out["store"] = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
-    index = keyword_index(store)
-    index.writer()
-    wall, cpu = clock()
-    for r in results:
-        index.add(r.rows, replace=False)
-    index.commit()
-    index.close()
-    out["index"] = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+    rows = [row for r in results for row in r.rows]
+    out["index"] = _index_stage(KeywordIndex(tmp / "index"), rows)
+    # What-ifs, to show what the index's features cost (not what the import does):
+    # the same rows without the unstemmed field behind exact prefixes, and without stemming.
+    plain_document = keyword._document
+    keyword._document = functools.partial(plain_document, prefix_field=False)
+    out["index, no prefix field (what-if)"] = _index_stage(KeywordIndex(tmp / "index-no-words"), rows)
+    keyword._document = plain_document
+    stemmed, keyword._STEMMED = keyword._STEMMED, keyword._PLAIN
+    out["index, no stemming (what-if)"] = _index_stage(KeywordIndex(tmp / "index-no-stem"), rows)
+    keyword._STEMMED = stemmed
     store.close()
     return {k: {m: round(v, 2) for m, v in d.items()} for k, d in out.items()}
+
+
+def _index_stage(index: Any, rows: list[dict]) -> dict[str, float]:
+    index.writer()
+    wall, cpu = time.perf_counter(), time.process_time()
+    index.add(rows, replace=False)
+    index.commit()
+    index.close()
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
 
 
 def mib(n: int) -> str:
@@ -220,9 +237,13 @@ def main() -> None:
     print(f"CPU floor:        {r['child_cpu_s']:.1f} CPU-s on {cores} cores: no schedule beats "
           f"{r['child_cpu_s'] / cores:.1f} s for this run")
     if split:
-        total = sum(p["cpu_s"] for p in split.values())
+        stages = {k: v for k, v in split.items() if "what-if" not in k}
+        total = sum(p["cpu_s"] for p in stages.values())
         print("stages alone:     " + ", ".join(
-            f"{k} {v['cpu_s']:.1f} CPU-s ({100 * v['cpu_s'] / total:.0f}%)" for k, v in split.items()))
+            f"{k} {v['cpu_s']:.1f} CPU-s ({100 * v['cpu_s'] / total:.0f}%)" for k, v in stages.items()))
+        for k, v in split.items():
+            if k not in stages:
+                print(f"                  {k}: {v['cpu_s']:.1f} CPU-s ({v['cpu_s'] - stages['index']['cpu_s']:+.1f})")
     print(f"results:          {path.relative_to(ROOT)}")
 
 

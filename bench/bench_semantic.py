@@ -46,7 +46,7 @@ TARGET_P50_MS, TARGET_P99_MS, TARGET_RSS_MIB = 15.0, 50.0, 1536.0
 NOISE_COSINE = 0.85
 
 
-def measure(db: str, passes: int, recall_sample: int) -> dict:
+def measure(db: str, passes: int, recall_sample: int, modes: list[str] | None = None) -> dict:
     """Run in the child: latencies of each mode over the query file, recall, peak RSS."""
     from paperradar.index.embed import current_model, vector_index
     from paperradar.index.keyword import Filters
@@ -65,16 +65,19 @@ def measure(db: str, passes: int, recall_sample: int) -> dict:
     }
     out: dict = {"papers": store.count(), "vectors": len(vector_index(store)), "modes": {}}
     for name, run in runs.items():
+        if modes and name not in modes:
+            continue
         for q in queries:  # untimed pass: page cache, first-use allocations
             run(q)
-        times = []
+        timed: list[tuple[float, str]] = []
         for _ in range(passes):
             for q in queries:
                 start = time.perf_counter()
                 run(q)
-                times.append((time.perf_counter() - start) * 1000)
-        times.sort()
-        out["modes"][name] = {f"p{p}": round(percentile(times, p), 2) for p in (50, 90, 99)} | {"max": round(max(times), 2)}
+                timed.append(((time.perf_counter() - start) * 1000, q))
+        times = sorted(t for t, _ in timed)
+        out["modes"][name] = {f"p{p}": round(percentile(times, p), 2) for p in (50, 90, 99)} | {
+            "max": round(max(times), 2), "slowest": [[round(t, 1), q] for t, q in sorted(timed)[-10:][::-1]]}
     # The searches' peak, before the recall check below reads every vector (that is the benchmark's work).
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     # Recall@10 of the vector index against exact search over every stored vector (sample of queries).
@@ -171,10 +174,11 @@ def main() -> int:
     ap.add_argument("--reuse", action="store_true", help="with --scale: measure the copy already in --work")
     ap.add_argument("--passes", type=int, default=3, help="timed passes over the queries (default 3)")
     ap.add_argument("--recall-sample", type=int, default=100, help="queries for recall@10 (default 100)")
+    ap.add_argument("--modes", nargs="+", metavar="MODE", help="measure only these (names as printed, e.g. hybrid)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(measure(args.db, args.passes, args.recall_sample)))
+        print(json.dumps(measure(args.db, args.passes, args.recall_sample, args.modes)))
         return 0
     db, build = args.db, None
     if args.scale:
@@ -182,8 +186,9 @@ def main() -> int:
         db = str(work / "scaled.db") if args.reuse else grow(args.db, work, args.scale)
         build = json.loads((work / "build.json").read_text())
     load = os.getloadavg()[0]
-    proc = subprocess.run([sys.executable, __file__, "--child", "--db", db, "--passes", str(args.passes),
-                           "--recall-sample", str(args.recall_sample)], capture_output=True, cwd=ROOT / "bench")
+    child = [sys.executable, __file__, "--child", "--db", db, "--passes", str(args.passes),
+             "--recall-sample", str(args.recall_sample)] + (["--modes", *args.modes] if args.modes else [])
+    proc = subprocess.run(child, capture_output=True, cwd=ROOT / "bench")
     if proc.returncode != 0:
         print(proc.stderr.decode()[-3000:], file=sys.stderr)
         return 1
@@ -194,6 +199,7 @@ def main() -> int:
     print(f"{result['papers']:,} papers, {result['vectors']:,} vectors; load average before: {load:.2f}")
     for name, m in result["modes"].items():
         print(f"  {name:26s} p50 {m['p50']:6.2f} ms  p90 {m['p90']:6.2f}  p99 {m['p99']:6.2f}  max {m['max']:7.2f}")
+        print(f"  {'':26s} slowest: " + "; ".join(f"{q[:40]} {t:.0f}" for t, q in m["slowest"][:4]))
     print(f"  ANN recall@10 vs exact: {result['recall_at_10']}")
     print(f"  peak RSS of the query process (searches): {result['peak_rss_mib']:.0f} MiB")
     print(f"results: {path}")

@@ -302,12 +302,15 @@ def _rowids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> 
     return [int(v) for v in searcher.fast_field_values("rowid", addresses)] if addresses else []
 
 
-def _document(row: dict[str, Any]) -> tantivy.Document:
+def _document(row: dict[str, Any], prefix_field: bool = True) -> tantivy.Document:
+    """The index document of a store row (``prefix_field=False``: without the unstemmed
+    words behind exact prefixes, for bench/bench_import.py to show what they cost)."""
     doc = tantivy.Document()
     doc.add_integer("rowid", row["rowid"])
     doc.add_text("title", row["title"])
     doc.add_text("abstract", row["abstract"])
-    doc.add_text("words", row["title"] + " \n " + row["abstract"])
+    if prefix_field:
+        doc.add_text("words", row["title"] + " \n " + row["abstract"])
     for name in row["authors"]:  # one value each: a phrase never spans two authors
         doc.add_text("authors", name)
     for cat in row["categories"]:
