@@ -99,7 +99,9 @@ def _keyword_hits(store: SQLiteStore, parsed: ParsedQuery, filters: Filters | No
     fill = parsed.size > 1
     # A long question rarely has every word in one paper, so its fill-in search
     # starts at once, beside the all-words one, instead of after it.
-    early = _POOL.submit(index.search, parsed, filters, limit=2 * want, mode="any") if parsed.size >= EARLY_FILL else None
+    early = None
+    if parsed.size >= EARLY_FILL:
+        early = _POOL.submit(index.search, parsed, filters, limit=2 * want, mode="any")
     hits = index.search(parsed, filters, limit=want, mode="all")
     if len(hits) < want and fill:
         seen = {h.rowid for h in hits}
