@@ -1,6 +1,6 @@
 """Keyword search latency over a fixed list of realistic queries (bench/queries.txt).
 
-Every query goes through ``paperradar.rank.search.keyword_search(store, q,
+Every query goes through ``paperradar.rank.search.keyword_search(radar, q,
 limit=10)`` in this process: one warm-up pass, then three timed passes.
 Prints p50/p90/p99/max latency, the ten slowest queries and the process's
 peak RSS, and writes everything to bench/results/search-*.json.
@@ -25,7 +25,9 @@ from pathlib import Path
 
 from bench_import import ROOT, mib, save
 
-from paperradar.rank.search import Filters, keyword_search
+from paperradar.app import Radar
+from paperradar.rank.search import keyword_search
+from paperradar.store import Filters
 from paperradar.store import open_store
 
 QUERIES = ROOT / "bench/queries.txt"
@@ -43,16 +45,16 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
-def run_mode(store, queries: list[str], filters: Filters, passes: int, limit: int) -> dict:  # type: ignore[no-untyped-def]
+def run_mode(radar, queries: list[str], filters: Filters, passes: int, limit: int) -> dict:  # type: ignore[no-untyped-def]
     hits: dict[str, int] = {}
     for q in queries:  # warm-up: page cache, SQLite cache, Python code paths
-        hits[q] = len(keyword_search(store, q, filters, limit=limit))
+        hits[q] = len(keyword_search(radar, q, filters, limit=limit))
     per_query: dict[str, list[float]] = {q: [] for q in queries}
     started = time.perf_counter()
     for _ in range(passes):
         for q in queries:
             t0 = time.perf_counter()
-            keyword_search(store, q, filters, limit=limit)
+            keyword_search(radar, q, filters, limit=limit)
             per_query[q].append((time.perf_counter() - t0) * 1000)
     total_s = time.perf_counter() - started
     all_ms = sorted(t for ts in per_query.values() for t in ts)
@@ -125,7 +127,7 @@ def main() -> None:
             modes[f"--since {args.since}"] = Filters(since=args.since)
         results = {}
         for name, filters in modes.items():
-            results[name] = run_mode(store, queries, filters, args.passes, args.limit)
+            results[name] = run_mode(Radar(store), queries, filters, args.passes, args.limit)
             report(name, results[name])
         store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -48,22 +48,22 @@ NOISE_COSINE = 0.85
 
 def measure(db: str, passes: int, recall_sample: int, modes: list[str] | None = None) -> dict:
     """Run in the child: latencies of each mode over the query file, recall, peak RSS."""
-    from paperradar.index.embed import current_model, vector_index
-    from paperradar.index.keyword import Filters
+    from paperradar.app import Radar
+    from paperradar.index.embed import current_model
     from paperradar.rank.search import search
     from paperradar.rank.semantic import query_vector
-    from paperradar.store import SQLiteStore
-    from paperradar.store.vectors import Vectors
+    from paperradar.store import Filters, SQLiteStore
 
     store = SQLiteStore(db)
+    radar = Radar(store)
     queries = load_queries(QUERIES)
     runs = {
-        "hybrid": lambda q: search(store, q, "hybrid", None, limit=10),
-        "semantic": lambda q: search(store, q, "semantic", None, limit=10),
-        "hybrid cs.CL": lambda q: search(store, q, "hybrid", Filters(category="cs.CL"), limit=10),
-        "hybrid since 2026-06-01": lambda q: search(store, q, "hybrid", Filters(since="2026-06-01"), limit=10),
+        "hybrid": lambda q: search(radar, q, "hybrid", None, limit=10),
+        "semantic": lambda q: search(radar, q, "semantic", None, limit=10),
+        "hybrid cs.CL": lambda q: search(radar, q, "hybrid", Filters(category="cs.CL"), limit=10),
+        "hybrid since 2026-06-01": lambda q: search(radar, q, "hybrid", Filters(since="2026-06-01"), limit=10),
     }
-    out: dict = {"papers": store.count(), "vectors": len(vector_index(store)), "modes": {}}
+    out: dict = {"papers": store.count(), "vectors": len(radar.vectors), "modes": {}}
     for name, run in runs.items():
         if modes and name not in modes:
             continue
@@ -81,12 +81,12 @@ def measure(db: str, passes: int, recall_sample: int, modes: list[str] | None = 
     # The searches' peak, before the recall check below reads every vector (that is the benchmark's work).
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     # Recall@10 of the vector index against exact search over every stored vector (sample of queries).
-    index = vector_index(store)
+    index = radar.vectors
     sample = queries[:recall_sample]
-    qv = np.stack([query_vector(q) for q in sample])
+    qv = np.stack([query_vector(radar, q) for q in sample])
     best = [np.full(10, -2.0, dtype=np.float32) for _ in sample]
     best_ids = [np.zeros(10, dtype=np.int64) for _ in sample]
-    for keys, vecs in Vectors(store).all(current_model(), batch=50_000):
+    for keys, vecs in store.all_vectors(current_model(), batch=50_000):
         scores = qv @ vecs.T
         for i in range(len(sample)):
             s = np.concatenate([best[i], scores[i]])
@@ -100,10 +100,9 @@ def measure(db: str, passes: int, recall_sample: int, modes: list[str] | None = 
 
 def grow(source: str, work: Path, scale: int) -> str:
     """A copy of ``source`` grown to ``scale`` papers with near-duplicates (see the module doc)."""
-    from paperradar.index.embed import current_model, vector_index
-    from paperradar.index.keyword import catch_up, keyword_index
+    from paperradar.app import Radar
+    from paperradar.index.embed import current_model
     from paperradar.store import SQLiteStore
-    from paperradar.store.vectors import Vectors
 
     work.mkdir(parents=True, exist_ok=True)
     db = work / "scaled.db"
@@ -118,7 +117,6 @@ def grow(source: str, work: Path, scale: int) -> str:
     rng = np.random.default_rng(7)
     sigma = float(np.sqrt((1 / NOISE_COSINE**2 - 1) / 384))
     model = current_model()
-    vectors = Vectors(store)
     started = time.perf_counter()
     for k in range(1, copies + 1):
         wanted = min(base, scale - base * k)
@@ -140,24 +138,23 @@ def grow(source: str, work: Path, scale: int) -> str:
                 " FROM paper_categories WHERE paper <= ? AND paper + ? IN (SELECT rowid FROM papers WHERE rowid > ?)",
                 (offset, top, offset, offset),
             )
-        for keys, vecs in vectors.all(model, batch=20_000):
+        for keys, vecs in store.all_vectors(model, batch=20_000):
             keys = keys[keys <= top]
             if not len(keys):
                 break
             noisy = vecs[: len(keys)] + rng.normal(0, sigma, size=(len(keys), vecs.shape[1])).astype(np.float32)
             noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
             new_keys = keys + offset
-            vectors.save(model, new_keys.tolist(), ["dup"] * len(keys), noisy)  # rows past `wanted` are skipped
+            store.save_vectors(model, new_keys.tolist(), ["dup"] * len(keys), noisy)  # rows past `wanted` are skipped
         print(f"copy {k}/{copies}: {store.count():,} papers ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
     print("keyword index ...", file=sys.stderr)
-    index = keyword_index(store)
+    radar = Radar(store)
     t = time.perf_counter()
-    catch_up(store, index)
-    index.close()
+    radar.refresh()  # the keyword index catches up with the copies
     kw_s = time.perf_counter() - t
     print(f"keyword index: {kw_s:.0f}s; vector index ...", file=sys.stderr)
     t = time.perf_counter()
-    vector_index(store).update()
+    radar.vectors.update()
     ann_s = time.perf_counter() - t
     print(f"vector index: {ann_s:.0f}s", file=sys.stderr)
     store.close()

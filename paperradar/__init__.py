@@ -2,7 +2,9 @@
 
 The package follows the flow of data: ``sources`` parse what arrives,
 ``store`` keeps one record per paper, ``index`` finds them, ``rank`` orders
-them, and the surfaces (``cli``, later web and email) show them.
+them, and the surfaces (``cli``, ``web``) show them. ``app.Radar`` owns the
+store and the indexes and is handed to every surface; docs/ARCHITECTURE.md
+is the map.
 """
 
 __version__ = "0.1.0"

@@ -23,12 +23,11 @@ from typing import IO, Any
 import orjson
 from tqdm import tqdm
 
-from .index.keyword import META_SEQ, KeywordIndex, catch_up, keyword_index
 from .model import FormatError, Paper, Reject
 from .sources import FORMATS, parser_for
 from .sources.detect import HEAD_BYTES, detect, looks_binary
 from .sources.inputs import Input, expand
-from .store import SQLiteStore
+from .app import ImportIndexing, Radar
 
 BATCH = 5000
 SHOWN_REJECTS = 20
@@ -95,7 +94,7 @@ class StrictAbort(Exception):
 
 
 def run_import(
-    store: SQLiteStore,
+    radar: Radar,
     paths: list[str],
     fmt: str | None = None,
     strict: bool = False,
@@ -104,20 +103,20 @@ def run_import(
 ) -> ImportSummary:
     """Import every input named in ``paths``; never raises for bad data."""
     summary = ImportSummary()
-    return _run(store, _expand(paths, summary), summary, fmt, strict, report, progress)
+    return _run(radar, _expand(paths, summary), summary, fmt, strict, report, progress)
 
 
-def import_bytes(store: SQLiteStore, data: bytes, name: str, fmt: str | None = None) -> ImportSummary:
+def import_bytes(radar: Radar, data: bytes, name: str, fmt: str | None = None) -> ImportSummary:
     """Import one in-memory input (e.g. a page a sync client fetched) through the same pipeline.
 
     ``name`` is what provenance and error messages show (e.g. the URL).
     """
     summary = ImportSummary()
-    return _run(store, [Input(name, len(data), None, data)], summary, fmt, False, None, False)
+    return _run(radar, [Input(name, len(data), None, data)], summary, fmt, False, None, False)
 
 
 def _run(
-    store: SQLiteStore,
+    radar: Radar,
     inputs: list[Input],
     summary: ImportSummary,
     fmt: str | None,
@@ -131,7 +130,7 @@ def _run(
         total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="import", delay=0.5,
         disable=not progress, file=sys.stderr, dynamic_ncols=True,
     )  # fmt: skip
-    writer = _Writer(store, summary, strict)
+    writer = _Writer(radar, summary, strict)
     writer.start()
     job = _Job(writer, summary, strict, report, bar)
     try:
@@ -172,9 +171,10 @@ class _Writer(threading.Thread):
     _ABORT = object()
     _DONE = object()
 
-    def __init__(self, store: SQLiteStore, summary: ImportSummary, strict: bool) -> None:
+    def __init__(self, radar: Radar, summary: ImportSummary, strict: bool) -> None:
         super().__init__(name="paperradar-writer", daemon=True)
-        self.store = store
+        self.radar = radar
+        self.store = radar.store
         self.summary = summary
         self.strict = strict
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
@@ -182,20 +182,15 @@ class _Writer(threading.Thread):
 
     def run(self) -> None:
         try:
-            index = keyword_index(self.store)
-            index.writer(wait=600)  # one writer at a time: wait for another import to finish
-            if self.strict:
-                with self.store.write() as conn:
-                    self._loop(conn, None)
-                catch_up(self.store, index)  # index what the transaction committed
-            else:
-                catch_up(self.store, index)  # whatever an interrupted run left unindexed
-                self._loop(None, index)
-                index.commit()
-                self.store.set_meta(META_SEQ, str(self.store.max_seq()))
-            index.close()
+            with self.radar.indexing() as indexing:  # caught up first: whatever an interrupted run left
+                if self.strict:
+                    with self.store.write() as conn:
+                        self._loop(conn, None)
+                    indexing.catch_up()  # index what the transaction committed
+                else:
+                    self._loop(None, indexing)
         except StrictAbort:
-            keyword_index(self.store).close()  # rolled back by store.write(); nothing to index
+            pass  # rolled back by store.write(); nothing to index
         except BaseException as exc:  # re-raised in the main thread by put()/finish()
             self.error = exc
             while True:  # keep draining so the producer never blocks forever
@@ -204,7 +199,7 @@ class _Writer(threading.Thread):
         finally:
             self.store.close()
 
-    def _loop(self, conn: Any, index: KeywordIndex | None) -> None:
+    def _loop(self, conn: Any, indexing: ImportIndexing | None) -> None:
         while True:
             item = self.queue.get()
             if item is self._DONE:
@@ -213,8 +208,8 @@ class _Writer(threading.Thread):
                 raise StrictAbort()
             papers, origin = item
             result = self.store.merge(papers, origin, conn=conn)
-            if index is not None:
-                index.add(result.rows, replace=result.updated > 0)
+            if indexing is not None:
+                indexing.add(result)
             s = self.summary
             s.new += result.new
             s.updated += result.updated

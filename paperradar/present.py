@@ -1,6 +1,6 @@
 """How a stored paper is shown to the outside: the JSON shape and snippets.
 
-Every surface (CLI ``--json``, later the web API) uses these functions, so a
+Every surface (CLI ``--json``, the web API) uses these functions, so a
 paper looks the same wherever it is read.
 """
 

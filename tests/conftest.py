@@ -8,9 +8,12 @@ by silently testing nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from paperradar.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PAPERRADAR_SHARED", ROOT.parent / "shared"))
@@ -30,6 +33,17 @@ def shared(relative: str) -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "papers.db"
+
+
+BACKENDS = ["sqlite"]  # a second backend (PostgreSQL) joins here: every test taking `store` runs on it too
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each backend, closed after the test."""
+    opened = open_store(str(tmp_path / "papers.db"))
+    yield opened
+    opened.close()
 
 
 def parse_file(parser, path: Path, name: str | None = None) -> list:  # type: ignore[no-untyped-def]

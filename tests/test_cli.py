@@ -26,6 +26,7 @@ from helpers import (  # noqa: F401  (fixtures are used by name)
 )
 
 from paperradar.importer import run_import
+from paperradar.app import Radar
 from paperradar.store import SQLiteStore
 
 SUBCOMMANDS = ["import", "search", "show", "feed", "stats", "vote"]
@@ -348,7 +349,7 @@ def test_reads_succeed_during_an_import(capsys, tmp_path, arxiv_slice, arxiv_rec
 
     def writer() -> None:
         # --strict: the whole import is one write transaction, the longest a reader could wait.
-        result["summary"] = run_import(writer_store, [str(arxiv_slice)] * 3, strict=True, progress=False)
+        result["summary"] = run_import(Radar(writer_store), [str(arxiv_slice)] * 3, strict=True, progress=False)
 
     thread = threading.Thread(target=writer)
     thread.start()

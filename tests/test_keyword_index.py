@@ -15,7 +15,8 @@ import pytest
 from conftest import ROOT, shared
 
 from paperradar.cli import main
-from paperradar.index.keyword import META_SEQ, catch_up, index_dir, keyword_index
+from paperradar.app import Radar
+from paperradar.index.keyword import META_SEQ, index_dir
 from paperradar.rank.search import keyword_search
 from paperradar.store import open_store
 
@@ -32,7 +33,7 @@ def slice_file(tmp_path: Path) -> Path:
 def _counts(db: Path) -> tuple[int, int]:
     store = open_store(str(db))
     try:
-        return store.count(), keyword_index(store).count()
+        return store.count(), Radar(store).keyword.count()
     finally:
         store.close()
 
@@ -49,7 +50,7 @@ def test_lost_index_is_rebuilt_by_search(tmp_path: Path, slice_file: Path, capsy
     db = tmp_path / "p.db"
     main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"])
     store = open_store(str(db))
-    shutil.rmtree(index_dir(store).parent)
+    shutil.rmtree(index_dir(store.path).parent)
     store.close()
     capsys.readouterr()
     assert main(["--db", str(db), "search", "prosthetic vision", "--json"]) == 0
@@ -64,11 +65,11 @@ def test_catch_up_after_crash_between_the_two_commits(tmp_path: Path, slice_file
     main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"])
     store = open_store(str(db))
     store.set_meta(META_SEQ, "0")  # as if the process died right after the index commit
-    index = keyword_index(store)
-    assert catch_up(store, index) == store.count()
-    index.close()
+    radar = Radar(store)
+    index = radar.keyword
+    assert radar.refresh().keyword == store.count()
     assert index.count() == store.count()
-    hits = keyword_search(store, "prosthetic vision PRIMA")
+    hits = keyword_search(radar, "prosthetic vision PRIMA")
     assert [h["id"] for h in hits].count("2503.11677") == 1
 
 
@@ -78,8 +79,9 @@ def test_index_never_serves_a_paper_the_store_lacks(tmp_path: Path, slice_file: 
     store = open_store(str(db))
     with store.write() as conn:  # a paper gone from the store, still in the index
         conn.execute("DELETE FROM papers WHERE id = '2503.11677'")
-    assert keyword_index(store).count() == store.count() + 1
-    ids = [h["id"] for h in keyword_search(store, "prosthetic vision PRIMA", limit=50)]
+    radar = Radar(store)
+    assert radar.keyword.count() == store.count() + 1
+    ids = [h["id"] for h in keyword_search(radar, "prosthetic vision PRIMA", limit=50)]
     assert ids and "2503.11677" not in ids
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from paperradar.cli import main
 from paperradar.rank.search import keyword_search
+from paperradar.app import Radar
 from paperradar.store import open_store
 
 PAPERS = [
@@ -45,7 +46,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     db = tmp / "query.db"
     assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
     s = open_store(str(db))
-    yield s
+    yield Radar(s)
     s.close()
 
 

@@ -34,7 +34,6 @@ from helpers import (  # noqa: F401  (fixtures are used by name)
 
 from paperradar.model import Paper
 from paperradar.sources.common import finish
-from paperradar.store import SQLiteStore
 
 # HF daily files whose days fall inside the slice's listing days (2025-03-18 .. 2025-03-28).
 HF_DAYS = ["2025-03-18", "2025-03-19", "2025-03-20", "2025-03-21", "2025-03-24", "2025-03-25",
@@ -218,8 +217,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("perm", list(itertools.permutations(range(3))), ids=lambda p: "".join(map(str, p)))
 @pytest.mark.parametrize("batched", [False, True], ids=["one-per-batch", "one-batch"])
-def test_store_merge_fresher_wins_field_by_field_in_any_order(tmp_path, perm, batched):
-    store = SQLiteStore(tmp_path / "papers.db")
+def test_store_merge_fresher_wins_field_by_field_in_any_order(store, perm, batched):
     papers = [draft(**RECORDS[i]) for i in perm]
     if batched:
         store.merge(papers, "test")
@@ -230,23 +228,19 @@ def test_store_merge_fresher_wins_field_by_field_in_any_order(tmp_path, perm, ba
     assert row is not None
     assert {k: row[k] for k in EXPECTED} == EXPECTED
     assert store.count() == 1
-    store.close()
 
 
-def test_store_merge_tie_later_import_wins_and_reimport_is_no_op(tmp_path):
-    store = SQLiteStore(tmp_path / "papers.db")
+def test_store_merge_tie_later_import_wins_and_reimport_is_no_op(store):
     r1 = store.merge([draft(None, title="First wording")], "a")
     r2 = store.merge([draft(None, title="Second wording")], "b")
     assert (r1.new, r2.updated) == (1, 1)
     assert store.get("2506.05555")["title"] == "Second wording"
     r3 = store.merge([draft(None, title="Second wording")], "b")
     assert (r3.new, r3.updated, r3.unchanged) == (0, 0, 1)
-    store.close()
 
 
-def test_store_merge_reimport_of_conflicting_records_is_a_no_op(tmp_path):
+def test_store_merge_reimport_of_conflicting_records_is_a_no_op(store):
     """Two records of one paper that disagree, in one input: importing the input again changes nothing."""
-    store = SQLiteStore(tmp_path / "papers.db")
     batch = lambda: [draft(None, authors=["A", "B"]), draft(None, authors=["B", "A"])]  # noqa: E731
     store.merge(batch(), "refs.json")
     before = store.get("2506.05555")
@@ -255,11 +249,9 @@ def test_store_merge_reimport_of_conflicting_records_is_a_no_op(tmp_path):
     after = store.get("2506.05555")
     assert after["authors"] == before["authors"] == ["B", "A"]
     assert after["changed_at"] == before["changed_at"]
-    store.close()
 
 
-def test_store_upvotes_one_count_per_site_and_local_votes_add(tmp_path):
-    store = SQLiteStore(tmp_path / "papers.db")
+def test_store_upvotes_one_count_per_site_and_local_votes_add(store):
     store.merge([draft("2025-06-02", upvotes=10, upvotes_at="2025-06-02", source="hf-daily")], "d")
     store.merge([draft("2025-06-02", upvotes=4, upvotes_at="2025-06-01", source="hf-daily")], "older")
     assert store.get("2506.05555")["upvotes"] == 10
@@ -269,7 +261,6 @@ def test_store_upvotes_one_count_per_site_and_local_votes_add(tmp_path):
     assert store.add_vote("2506.05555") == 13
     assert store.add_vote("2506.05555", delta=-1) == 12
     assert store.add_vote("2506.05555", delta=-1) == 12  # the local count never goes below zero
-    store.close()
 
 
 # ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import slice_db
 from paperradar.cli import main
 from paperradar.present import paper_json
 from paperradar.rank.search import Filters, keyword_search
+from paperradar.app import Radar
 from paperradar.store import open_store
 
 ALL = 100_000  # a limit above any result count here
@@ -100,7 +101,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory):
     assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
     store = open_store(str(db))
     assert store.count() == len(SYNTH)
-    yield store
+    yield Radar(store)
     store.close()
 
 
@@ -112,7 +113,7 @@ def real_slice(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
 @pytest.fixture(scope="module")
 def real(real_slice: slice_db.SliceDB):
     store = open_store(str(real_slice.path))
-    yield store
+    yield Radar(store)
     store.close()
 
 
@@ -183,7 +184,7 @@ def test_prefix_matches_words_whose_stem_is_shorter_than_the_prefix(synth, prefi
 def test_prefix_recall_on_real_data(real, prefix: str) -> None:
     """Every paper containing a word that starts with the prefix is found by ``prefix*``."""
     pattern = re.compile(rf"\b{prefix}", re.I)
-    rows = real.conn.execute("SELECT id, title, abstract FROM papers").fetchall()
+    rows = real.store.conn.execute("SELECT id, title, abstract FROM papers").fetchall()
     expected = {r["id"] for r in rows if pattern.search(f"{r['title']} {r['abstract']}")}
     assert len(expected) > 10
     found = set(ids(keyword_search(real, prefix + "*", limit=ALL)))
@@ -279,7 +280,7 @@ def test_filters_keep_exactly_the_matching_results(real, query: str, f: Filters)
 
 
 def test_known_paper_survives_its_own_filters(real) -> None:
-    paper = real.get("2503.16419")  # "Stop Overthinking: A Survey on Efficient Reasoning for LLMs", cs.CL, HF-upvoted
+    paper = real.store.get("2503.16419")  # "Stop Overthinking: A Survey on Efficient Reasoning for LLMs", cs.CL, HF-upvoted
     assert paper is not None
     day = paper["published"]
     f = Filters(category=paper["categories"][0], since=day, until=day, author=paper["authors"][0])
@@ -306,7 +307,7 @@ def _name_has(author: str, words: list[str]) -> bool:
 
 def test_author_filter_does_not_match_across_two_authors(real) -> None:
     """Last name of one author + first name of the next is nobody's name."""
-    paper = real.get("2503.16419")
+    paper = real.store.get("2503.16419")
     assert paper["authors"][:2] == ["Yang Sui", "Yu-Neng Chuang"]
     straddle = "Sui Yu-Neng"
     rows = keyword_search(real, "reasoning", Filters(author=straddle), limit=ALL)
@@ -421,13 +422,13 @@ def test_hostile_author_filter_never_raises(real, author: str) -> None:
 
 
 def test_database_survives_hostile_queries(real) -> None:
-    before = real.count()
+    before = real.store.count()
     for query in HOSTILE:
         try:
             keyword_search(real, query, limit=1)
         except Exception:  # reported by test_hostile_query_never_raises
             pass
-    assert real.count() == before
+    assert real.store.count() == before
     assert keyword_search(real, "diffusion", limit=1)
 
 

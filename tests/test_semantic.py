@@ -16,14 +16,13 @@ import pytest
 from conftest import ROOT
 from helpers import cli, read_arxiv_lines, run
 
+from paperradar.app import Radar
 from paperradar.index import vectors as vector_module
-from paperradar.index.embed import current_model, embed_pending, embed_status, vector_index
-from paperradar.index.keyword import Filters, keyword_index
+from paperradar.index.embed import current_model
 from paperradar.rank import semantic as semantic_module
 from paperradar.rank.search import fuse, search
 from paperradar.rank.similar import UnknownPaper, similar
-from paperradar.store import SQLiteStore
-from paperradar.store.vectors import Vectors
+from paperradar.store import Filters, SQLiteStore
 
 N_PAPERS = 400
 
@@ -64,7 +63,7 @@ def store(embedded: Path, tmp_path: Path) -> SQLiteStore:
 
 def _exact(store: SQLiteStore, query: np.ndarray, rowids: list[int], k: int) -> list[int]:
     """Brute force over the stored float16 vectors: what any correct search must return."""
-    keys, vecs = Vectors(store).get(current_model(), rowids)
+    keys, vecs = store.get_vectors(current_model(), rowids)
     scores = vecs @ query
     order = np.argsort(-scores, kind="stable")[:k]
     return [int(keys[i]) for i in order]
@@ -78,11 +77,12 @@ def _rowids(store: SQLiteStore, sql: str, params: tuple = ()) -> list[int]:
 
 
 def test_import_embeds_every_paper_and_a_second_run_has_nothing_to_do(store: SQLiteStore) -> None:
-    status = embed_status(store)
+    radar = Radar(store)
+    status = radar.embed_status()
     assert status["papers"] == store.count() > 300
     assert status["embedded"] == status["papers"] and status["pending"] == 0
     assert status["indexed"] == status["papers"]
-    report = embed_pending(store)
+    report = radar.refresh(embed=True).embedding
     assert report.embedded == 0 and report.pending == 0
     models = [r[0] for r in store.conn.execute("SELECT DISTINCT model FROM vectors")]
     assert models == [current_model()]  # the model name and version are stored with every vector
@@ -105,53 +105,56 @@ def test_import_no_embed_leaves_papers_pending_and_embed_does_them(tmp_path: Pat
 
 
 def test_changed_abstract_is_embedded_again(store: SQLiteStore, lines: list[bytes], tmp_path: Path) -> None:
+    radar = Radar(store)
     record = json.loads(lines[5])
-    before = Vectors(store).get(current_model(), [store.rowids([record["arxiv_id"]])[record["arxiv_id"]]])[1][0]
+    before = store.get_vectors(current_model(), [store.rowids([record["arxiv_id"]])[record["arxiv_id"]]])[1][0]
     record["abstract"] = "We study quantum error correction with surface codes on superconducting qubits."
     record["updated"] = "2030-01-01"  # a newer version of the record wins the merge
     record["version"] = 9
     _import(Path(store.path), [json.dumps(record).encode() + b"\n"], tmp_path, embed=False)
-    status = embed_status(store)
+    status = radar.embed_status()
     assert status["pending"] == 1 and status["changed"] == 1
-    assert embed_pending(store).embedded == 1
+    assert radar.refresh(embed=True).embedding.embedded == 1
     rowid = store.rowids([record["arxiv_id"]])[record["arxiv_id"]]
-    after = Vectors(store).get(current_model(), [rowid])[1][0]
+    after = store.get_vectors(current_model(), [rowid])[1][0]
     assert float(before @ after) < 0.9
-    hits = semantic_module.semantic_search(store, "surface code quantum error correction", limit=1)
+    hits = semantic_module.semantic_search(radar, "surface code quantum error correction", limit=1)
     assert hits[0]["id"] == record["arxiv_id"]
 
 
 def test_another_model_version_means_everything_is_embedded_again(store: SQLiteStore) -> None:
+    radar = Radar(store)
     with store.write() as conn:
         conn.execute("UPDATE vectors SET model = 'all-MiniLM-L6-v2@0.0.1/old' WHERE paper % 2 = 0")
-    status = embed_status(store)
+    status = radar.embed_status()
     stale = status["other_models"]["all-MiniLM-L6-v2@0.0.1/old"]
     assert status["pending"] == stale > 100
-    assert embed_pending(store).embedded == stale
-    assert embed_status(store)["other_models"] == {} and embed_status(store)["pending"] == 0
+    assert radar.refresh(embed=True).embedding.embedded == stale
+    assert radar.embed_status()["other_models"] == {} and radar.embed_status()["pending"] == 0
 
 
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from paperradar.store import SQLiteStore
-    from paperradar.store.vectors import Vectors
+    from paperradar.app import Radar
     from paperradar.index import embed, vectors
     where = sys.argv[2]
     calls = []
     if where == "batch":  # die inside the third batch's write, before its commit
-        original = Vectors.save
+        original = SQLiteStore.save_vectors
         def save(self, *args):
             calls.append(1)
             if len(calls) == 3:
                 os.kill(os.getpid(), signal.SIGKILL)
             return original(self, *args)
-        Vectors.save = save
+        SQLiteStore.save_vectors = save
     else:  # every vector committed, die before the index is saved
         def update(self, *args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
         vectors.VectorIndex.update = update
-    embed.embed_pending(SQLiteStore(sys.argv[1]), batch=50)
+    embed.BATCH = 50
+    Radar(SQLiteStore(sys.argv[1])).refresh(embed=True)
     """
 )
 
@@ -163,11 +166,12 @@ def test_embedding_killed_midway_keeps_store_and_index_consistent(tmp_path: Path
     proc = subprocess.run([sys.executable, "-c", KILLER, str(db), where], capture_output=True, cwd=ROOT, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     store = SQLiteStore(db)
-    done = Vectors(store).count(current_model())
+    radar = Radar(store)
+    done = store.vector_count(current_model())
     assert done == (100 if where == "batch" else 200)  # finished batches kept, the torn one not at all
     # Searching now sees exactly the committed vectors, whatever the saved index holds.
-    query = Vectors(store).get(current_model(), _rowids(store, "SELECT paper FROM vectors LIMIT 1"))[1][0]
-    found = [r for r, _ in vector_index(store).search(query, 500)]
+    query = store.get_vectors(current_model(), _rowids(store, "SELECT paper FROM vectors LIMIT 1"))[1][0]
+    found = [r for r, _ in radar.vectors.search(query, 500)]
     assert sorted(found) == sorted(_rowids(store, "SELECT paper FROM vectors"))
     store.close()
     # Resuming embeds only what is missing, each paper once, and the index catches up.
@@ -175,28 +179,30 @@ def test_embedding_killed_midway_keeps_store_and_index_consistent(tmp_path: Path
     assert proc.returncode == 0, proc.stderr.decode()
     assert json.loads(proc.stdout)["embedded"] == 200 - done
     store = SQLiteStore(db)
-    assert embed_status(store)["pending"] == 0 and embed_status(store)["indexed"] == 200
+    radar = Radar(store)
+    assert radar.embed_status()["pending"] == 0 and radar.embed_status()["indexed"] == 200
     assert tuple(store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT paper) FROM vectors").fetchone()) == (200, 200)
     store.close()
 
 
 def test_index_never_serves_a_paper_the_store_lost(store: SQLiteStore) -> None:
+    radar = Radar(store)
     gone = _rowids(store, "SELECT rowid FROM papers ORDER BY rowid LIMIT 3")
-    query = Vectors(store).get(current_model(), gone[:1])[1][0]
-    assert vector_index(store).search(query, 1)[0][0] == gone[0]  # the saved graph holds it
+    query = store.get_vectors(current_model(), gone[:1])[1][0]
+    assert radar.vectors.search(query, 1)[0][0] == gone[0]  # the saved graph holds it
     with store.write() as conn:  # a paper leaves the store (its vector goes with it: ON DELETE CASCADE)
         conn.executemany("DELETE FROM papers WHERE rowid = ?", [(r,) for r in gone])
     fresh = vector_module.VectorIndex(store, current_model(), 384)  # another process's reader
-    for index in (vector_index(store), fresh):
+    for index in (radar.vectors, fresh):
         assert not set(gone) & {r for r, _ in index.search(query, 50)}
-    assert not set(gone) & {r["rowid"] for r in semantic_module.semantic_search(store, "anything at all", limit=50)}
-    vector_index(store).update()  # the writer applies the deletion to the saved graph too
+    assert not set(gone) & {r["rowid"] for r in semantic_module.semantic_search(radar, "anything at all", limit=50)}
+    radar.vectors.update()  # the writer applies the deletion to the saved graph too
     assert not set(gone) & {r for r, _ in vector_module.VectorIndex(store, current_model(), 384).search(query, 50)}
 
 
 def test_usearch_and_onnxruntime_load_in_either_order() -> None:
     code = ("from paperradar.index.vectors import usearch_index; usearch_index(); "
-            "import onnxruntime; from paperradar.index.embed import encoder; encoder(); print('ok')")
+            "import onnxruntime; from paperradar.index.encoder import Encoder; Encoder.load(); print('ok')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == b"ok", proc.stderr.decode()[-1000:]
 
@@ -205,10 +211,11 @@ def test_usearch_and_onnxruntime_load_in_either_order() -> None:
 
 
 def test_semantic_search_equals_exact_search(store: SQLiteStore) -> None:
-    query = semantic_module.query_vector("reinforcement learning for robot manipulation")
+    radar = Radar(store)
+    query = semantic_module.query_vector(radar, "reinforcement learning for robot manipulation")
     everything = _rowids(store, "SELECT rowid FROM papers")
     expected = _exact(store, query, everything, 10)
-    assert [r for r, _ in semantic_module.nearest(store, query, 10)] == expected
+    assert [r for r, _ in semantic_module.nearest(radar, query, 10)] == expected
 
 
 @pytest.mark.parametrize("force_ann", [False, True])
@@ -224,80 +231,85 @@ def test_semantic_search_equals_exact_search(store: SQLiteStore) -> None:
 def test_filters_never_drop_a_paper_exact_search_ranks_in_the_top_k(
     store: SQLiteStore, monkeypatch, filters: Filters, sql: str, params: tuple, force_ann: bool
 ) -> None:
+    radar = Radar(store)
     if force_ann:  # as if the filter let too many papers through to score them all: widening ANN rounds
         monkeypatch.setattr(semantic_module, "EXACT_FILTERED", 5)
         monkeypatch.setattr(vector_module, "EXACT_MAX", 0)
     passing = _rowids(store, sql, params)
     assert 10 < len(passing) < store.count()
     for text in ("object detection in images", "grasping with a robot hand", "large language model reasoning"):
-        query = semantic_module.query_vector(text)
-        got = [r for r, _ in semantic_module.nearest(store, query, 10, filters)]
+        query = semantic_module.query_vector(radar, text)
+        got = [r for r, _ in semantic_module.nearest(radar, query, 10, filters)]
         assert got == _exact(store, query, passing, 10), text
 
 
 def test_author_filter_in_semantic_and_hybrid_search(store: SQLiteStore) -> None:
+    radar = Radar(store)
     row = store.rows(_rowids(store, "SELECT rowid FROM papers LIMIT 1 OFFSET 7"))
     paper = next(iter(row.values()))
     author = paper["authors"][0]
     for mode in ("semantic", "hybrid"):
-        rows = search(store, "anything", mode=mode, filters=Filters(author=author), limit=50)
+        rows = search(radar, "anything", mode=mode, filters=Filters(author=author), limit=50)
         assert paper["id"] in {r["id"] for r in rows}
         assert all(author in r["authors"] for r in rows)
 
 
 def test_hybrid_fuses_keyword_and_semantic_rankings(store: SQLiteStore) -> None:
+    radar = Radar(store)
     assert [r for r, _ in fuse([(1, 9.0), (2, 8.0), (3, 7.0)], [(3, 0.9), (4, 0.8), (1, 0.7)])][:2] == [1, 3]
     query = "tactile sensing for dexterous grasping"
-    keyword = [r["id"] for r in search(store, query, mode="keyword", limit=20)]
-    semantic = [r["id"] for r in search(store, query, mode="semantic", limit=20)]
-    hybrid = [r["id"] for r in search(store, query, mode="hybrid", limit=10)]
+    keyword = [r["id"] for r in search(radar, query, mode="keyword", limit=20)]
+    semantic = [r["id"] for r in search(radar, query, mode="semantic", limit=20)]
+    hybrid = [r["id"] for r in search(radar, query, mode="hybrid", limit=10)]
     assert set(hybrid) <= set(keyword) | set(semantic)
     assert set(hybrid) & set(keyword) and set(hybrid) & set(semantic)
     assert hybrid[0] in keyword[:5] and hybrid[0] in semantic[:5]
-    page2 = [r["id"] for r in search(store, query, mode="hybrid", limit=5, offset=5)]
+    page2 = [r["id"] for r in search(radar, query, mode="hybrid", limit=5, offset=5)]
     assert page2 == hybrid[5:10]
 
 
 def test_hybrid_equals_fusing_the_two_rankings_done_one_after_the_other(store: SQLiteStore) -> None:
     """Hybrid runs its two halves at once; the result is the serial fusion's, page by page."""
+    radar = Radar(store)
     from paperradar.rank import search as search_module
 
     for query in ("tactile sensing for dexterous grasping", "how do language models learn to reason step by step"):
         parsed = search_module._parse(query)
-        keyword = [(h.rowid, h.score) for h in search_module._keyword_hits(store, parsed, None, 100)]
-        semantic = semantic_module.nearest(store, semantic_module.query_vector(query), 100)
+        keyword = [(h.rowid, h.score) for h in search_module._keyword_hits(radar, parsed, None, 100)]
+        semantic = semantic_module.nearest(radar, semantic_module.query_vector(radar, query), 100)
         expected = [rowid for rowid, _ in fuse(keyword, semantic)[:20]]
-        assert [r["rowid"] for r in search(store, query, mode="hybrid", limit=20)] == expected, query
+        assert [r["rowid"] for r in search(radar, query, mode="hybrid", limit=20)] == expected, query
 
 
 def test_long_question_fill_in_started_early_gives_the_same_hits(store: SQLiteStore, monkeypatch) -> None:
+    radar = Radar(store)
     from paperradar.rank import search as search_module
 
     query = "which methods let a robot hand grasp unknown objects from touch and vision"
     parsed = search_module._parse(query)
     assert parsed.size >= search_module.EARLY_FILL
-    early = search_module._keyword_hits(store, parsed, None, 40)
+    early = search_module._keyword_hits(radar, parsed, None, 40)
     monkeypatch.setattr(search_module, "EARLY_FILL", 10**6)  # the fill-in only after the all-words search
-    late = search_module._keyword_hits(store, parsed, None, 40)
+    late = search_module._keyword_hits(radar, parsed, None, 40)
     assert [(h.rowid, round(h.score, 4)) for h in early] == [(h.rowid, round(h.score, 4)) for h in late]
     assert len(early) == 40  # no paper has every word: the page is filled with any-word matches
 
 
 def test_searches_from_many_threads_while_vectors_change(store: SQLiteStore) -> None:
     """The web server searches from several threads while `serve --embed` writes vectors."""
+    radar = Radar(store)
     import threading
 
     rowids = _rowids(store, "SELECT rowid FROM papers ORDER BY rowid")
-    vectors = Vectors(store)
     model = current_model()
-    keys, vecs = vectors.get(model, rowids[:60])
+    keys, vecs = store.get_vectors(model, rowids[:60])
     errors: list[BaseException] = []
     stop = threading.Event()
 
     def searching() -> None:
         try:
             while not stop.is_set():
-                for row in search(store, "robot grasping with tactile sensors", mode="hybrid", limit=10):
+                for row in search(radar, "robot grasping with tactile sensors", mode="hybrid", limit=10):
                     assert row["rowid"] in set(rowids)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -309,7 +321,7 @@ def test_searches_from_many_threads_while_vectors_change(store: SQLiteStore) -> 
     try:
         for i in range(0, 60, 6):  # vectors rewritten in small batches: each one a change readers pick up
             batch = [int(k) for k in keys[i : i + 6]]
-            Vectors(writer).save(model, batch, ["changed"] * len(batch), vecs[i : i + 6][:, ::-1].copy())
+            writer.save_vectors(model, batch, ["changed"] * len(batch), vecs[i : i + 6][:, ::-1].copy())
     finally:
         stop.set()
         for t in threads:
@@ -317,13 +329,14 @@ def test_searches_from_many_threads_while_vectors_change(store: SQLiteStore) -> 
         writer.close()
     assert not errors, errors[0]
     query = vecs[6][::-1].copy()  # a rewritten vector is found where it now is
-    assert semantic_module.nearest(store, query, 1)[0][0] == int(keys[6])
+    assert semantic_module.nearest(radar, query, 1)[0][0] == int(keys[6])
 
 
 def test_a_pasted_abstract_finds_its_paper(store: SQLiteStore, lines, tmp_path: Path, capsys) -> None:
+    radar = Radar(store)
     record = json.loads(lines[42])
     for mode in ("semantic", "hybrid", "keyword"):
-        assert search(store, record["abstract"], mode=mode, limit=3)[0]["id"] == record["arxiv_id"], mode
+        assert search(radar, record["abstract"], mode=mode, limit=3)[0]["id"] == record["arxiv_id"], mode
     text = tmp_path / "abstract.txt"
     text.write_text(record["abstract"], encoding="utf-8")
     rc, out, _ = cli(capsys, "--db", store.path, "search", "--text-file", text, "--limit", "1", "--json")
@@ -338,8 +351,9 @@ def test_a_pasted_abstract_finds_its_paper(store: SQLiteStore, lines, tmp_path: 
 
 
 def test_similar_ranks_other_papers_and_explains_why(store: SQLiteStore, capsys) -> None:
+    radar = Radar(store)
     pid = next(iter(store.rows(_rowids(store, "SELECT rowid FROM papers LIMIT 1 OFFSET 11")).values()))["id"]
-    rows = similar(store, pid, limit=10)
+    rows = similar(radar, pid, limit=10)
     assert len(rows) == 10 and pid not in {r["id"] for r in rows}
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     assert all(set(r["why"]) == {"keyword", "vector", "sentences"} for r in rows)
@@ -350,19 +364,21 @@ def test_similar_ranks_other_papers_and_explains_why(store: SQLiteStore, capsys)
 
 
 def test_facets_change_which_sentences_drive_similar(store: SQLiteStore) -> None:
+    radar = Radar(store)
     changed = 0
     for offset in range(0, 60, 6):
         pid = next(iter(store.rows(_rowids(store, "SELECT rowid FROM papers LIMIT 1 OFFSET ?", (offset,))).values()))["id"]
-        plain = [r["id"] for r in similar(store, pid, limit=10, mode="semantic")]
-        facets = {f: [r["id"] for r in similar(store, pid, facet=f, limit=10, mode="semantic")] for f in
+        plain = [r["id"] for r in similar(radar, pid, limit=10, mode="semantic")]
+        facets = {f: [r["id"] for r in similar(radar, pid, facet=f, limit=10, mode="semantic")] for f in
                   ("background", "method", "result")}
         changed += sum(ids != plain for ids in facets.values())
     assert changed >= 10  # most paper/facet pairs rank differently from the whole paper
 
 
 def test_similar_unknown_id_is_a_clear_error(store: SQLiteStore, capsys) -> None:
+    radar = Radar(store)
     with pytest.raises(UnknownPaper):
-        similar(store, "2501.99999")
+        similar(radar, "2501.99999")
     rc, out, err = cli(capsys, "--db", store.path, "similar", "2501.99999")
     assert rc == 1 and "no paper with id '2501.99999'" in err and out == ""
     rc, _, err = cli(capsys, "--db", store.path, "similar", "2501.99999", "--facet", "novelty")
@@ -378,7 +394,8 @@ def test_similar_before_embedding_says_what_to_do(tmp_path: Path, lines, capsys)
 
 
 def test_keyword_index_filter_helpers(store: SQLiteStore) -> None:
-    kw = keyword_index(store)
+    radar = Radar(store)
+    kw = radar.keyword
     cv = set(_rowids(store, "SELECT paper FROM paper_categories WHERE category = 'cs.LG'"))
     ids, total = kw.filtered(Filters(category="cs.LG"), 10_000)
     assert set(ids) == cv and total == len(cv)
@@ -388,7 +405,8 @@ def test_keyword_index_filter_helpers(store: SQLiteStore) -> None:
 
 
 def test_vector_index_files_are_replaced_atomically(store: SQLiteStore) -> None:
-    index = vector_index(store)
+    radar = Radar(store)
+    index = radar.vectors
     directory = index.dir
     assert (directory / "hnsw.usearch").exists() and (directory / "state.json").exists()
     assert not list(directory.glob("*.tmp"))
@@ -398,7 +416,8 @@ def test_vector_index_files_are_replaced_atomically(store: SQLiteStore) -> None:
 
 @pytest.mark.parametrize("damage", ["missing graph", "damaged vectors file"])
 def test_searches_stay_complete_when_the_saved_index_is_lost(store: SQLiteStore, damage: str) -> None:
-    directory = vector_index(store).dir
+    radar = Radar(store)
+    directory = radar.vectors.dir
     assert store.conn.execute("SELECT COUNT(*) FROM vector_log").fetchone()[0] == 0  # the log was pruned
     if damage == "missing graph":
         (directory / "hnsw.usearch").unlink()
@@ -406,7 +425,7 @@ def test_searches_stay_complete_when_the_saved_index_is_lost(store: SQLiteStore,
         (directory / "vectors.npy").write_bytes(b"not a numpy file")
     reader = vector_module.VectorIndex(store, current_model(), 384)
     assert len(reader) == store.count()
-    query = semantic_module.query_vector("image segmentation")
+    query = semantic_module.query_vector(radar, "image segmentation")
     assert [r for r, _ in reader.search(query, 10)] == _exact(store, query, _rowids(store, "SELECT rowid FROM papers"), 10)
     reader.update()  # the next writer rebuilds what was lost
     assert (directory / "hnsw.usearch").exists() and np.load(directory / "vectors.npy").shape[1] == 384

@@ -17,6 +17,7 @@ from sync_server import OAI_RECORDS, services, sync_config, write_config  # noqa
 
 from paperradar.store import SQLiteStore
 from paperradar.sync.config import load_config
+from paperradar.app import Radar
 from paperradar.sync.schedule import Scheduler, start_sync_schedule
 
 SOURCES = ["arxiv", "arxiv-rss", "hf-daily", "status"]
@@ -138,7 +139,7 @@ def test_start_sync_schedule_runs_sync_all_in_the_background(tmp_path, services)
         if len(rounds) == 2:
             done.set()
 
-    scheduler = start_sync_schedule(store, config, every=0.2, on_reports=on_reports, embed=False)
+    scheduler = start_sync_schedule(Radar(store), config, every=0.2, on_reports=on_reports, embed=False)
     try:
         assert done.wait(20)
     finally:
@@ -156,7 +157,7 @@ def test_stopping_the_schedule_stops_a_harvest_between_pages(tmp_path, services)
     services.fail_next("/oai", "pass")
     services.fail_next("/oai", "block")  # page 2 is held while the scheduler is told to stop
     rounds: list[list[dict]] = []
-    scheduler = start_sync_schedule(store, config, every=3600, on_reports=rounds.append, embed=False)
+    scheduler = start_sync_schedule(Radar(store), config, every=3600, on_reports=rounds.append, embed=False)
     try:
         assert services.blocked.wait(20)
         stopper = threading.Thread(target=scheduler.stop, kwargs={"timeout": 20})
@@ -196,15 +197,15 @@ def test_sync_all_every_in_a_subprocess_prints_json_lines_until_interrupted(tmp_
 
 
 def test_papers_a_sync_brings_are_embedded_and_findable_by_meaning(capsys, tmp_path, sync_config, services):
-    from paperradar.index.embed import embed_status
     from paperradar.rank.semantic import semantic_search
 
     db = tmp_path / "p.db"
     rc, out, err = cli(capsys, "--db", db, "sync", "hf-daily", "--date", "2024-05-27", "--json")
     assert rc == 0, err
     store = SQLiteStore(db)
-    status = embed_status(store)
+    radar = Radar(store)
+    status = radar.embed_status()
     assert status["papers"] > 0 and status["embedded"] == status["papers"] and status["pending"] == 0
     paper = store.rows([1])[1]
-    assert semantic_search(store, paper["abstract"], limit=1)[0]["id"] == paper["id"]
+    assert semantic_search(radar, paper["abstract"], limit=1)[0]["id"] == paper["id"]
     store.close()

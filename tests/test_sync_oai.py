@@ -143,7 +143,7 @@ def test_a_harvest_that_fails_halfway_keeps_its_pages_and_resumes_there(capsys, 
 def test_a_crash_between_import_and_progress_record_creates_no_duplicates(capsys, db_path, sync_config, services,
                                                                           monkeypatch):
     """Page 2 is imported, then the process dies before its token is stored."""
-    real = sync_state.record_page
+    real = SQLiteStore.record_sync_page
     calls = []
 
     class Crash(BaseException):
@@ -155,12 +155,12 @@ def test_a_crash_between_import_and_progress_record_creates_no_duplicates(capsys
             raise Crash()
         return real(store, run_id, counts, harvest, token, size)
 
-    monkeypatch.setattr(sync_state, "record_page", record_page)
+    monkeypatch.setattr(SQLiteStore, "record_sync_page", record_page)
     with pytest.raises(Crash):
         cli(capsys, "--db", db_path, "sync", "--no-embed", "arxiv", "--set", "cs", *WINDOW, "--config", sync_config)
     assert paper_count(db_path) == 6 + 46  # page 2 is in the store ...
     assert harvests(db_path)[0]["token"] == "tok-1"  # ... but not recorded as done
-    monkeypatch.setattr(sync_state, "record_page", real)
+    monkeypatch.setattr(SQLiteStore, "record_sync_page", real)
 
     resumed = harvest(capsys, db_path, sync_config)
     assert services.seen("/oai")[-2].params["resumptionToken"] == "tok-1"  # page 2 again
@@ -172,8 +172,8 @@ def test_an_expired_token_restarts_the_harvest_from_its_from_date(capsys, db_pat
     harvest(capsys, db_path, sync_config)
     store = SQLiteStore(db_path)
     try:  # an unfinished harvest whose token the server no longer knows
-        h = sync_state.open_harvest(store, f"{services.base}/oai", "cs", "arXiv", "2015-01-16", "2015-01-18")
-        sync_state.record_page(store, sync_state.start_run(store, "arxiv-oai", {}), sync_state.Counts(records=6), h,
+        h = store.open_harvest(f"{services.base}/oai", "cs", "arXiv", "2015-01-16", "2015-01-18")
+        store.record_sync_page(store.start_sync_run("arxiv-oai", {}), sync_state.Counts(records=6), h,
                                token="726959|1001")
     finally:
         store.close()

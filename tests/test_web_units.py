@@ -17,6 +17,7 @@ from web_fixtures import web_db, web_store  # noqa: F401
 
 from paperradar.citation import bibtex, bibtex_key, links
 from paperradar.rank import trending as trends
+from paperradar.app import Radar
 from paperradar.rank.authors import author_papers, fold
 from paperradar.web.tex import abstract_html, excerpt, math_html, tex_html
 
@@ -215,12 +216,12 @@ def test_category_counts_and_listing(web_db, web_store) -> None:  # noqa: F811
 
 
 def test_author_papers_finds_exact_names_accents_folded(web_store) -> None:  # noqa: F811
-    rows, total = author_papers(web_store, "José Ñúñez")
+    rows, total = author_papers(Radar(web_store), "José Ñúñez")
     assert total == 2 and {r["id"] for r in rows} == {"2503.99901", "2503.99902"}
-    assert author_papers(web_store, "jose nunez")[1] == 2
-    assert author_papers(web_store, "Nunez")[1] == 0  # a part of a name is not the name
-    assert author_papers(web_store, "***")[1] == 0
+    assert author_papers(Radar(web_store), "jose nunez")[1] == 2
+    assert author_papers(Radar(web_store), "Nunez")[1] == 0  # a part of a name is not the name
+    assert author_papers(Radar(web_store), "***")[1] == 0
     assert fold("  Émile   ZOLA ") == "emile zola"
     name = web_store.feed("2025-03-20", "2025-03-20", limit=1)[0][0]["authors"][0]
-    rows, total = author_papers(web_store, name)
+    rows, total = author_papers(Radar(web_store), name)
     assert total >= 1 and all(any(fold(a) == fold(name) for a in r["authors"]) for r in rows)

@@ -17,6 +17,7 @@ import slice_db
 from fastapi.testclient import TestClient
 
 from paperradar.cli import main
+from paperradar.app import Radar
 from paperradar.store import SQLiteStore, open_store
 from paperradar.web import create_app
 
@@ -49,8 +50,6 @@ EMBEDDED = 160  # papers given vectors: the first imported (the slice's first da
 def web_db(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
     """The slice of real data (3,000 arXiv papers, four HF days) plus two hostile papers; the first
     EMBEDDED papers have vectors (the real model), so similar papers work for them and not for the rest."""
-    from paperradar.index.embed import embed_pending
-
     tmp = tmp_path_factory.mktemp("web")
     db = slice_db.build(tmp)  # imported without embedding: all 3,000 would take most of a minute
     hostile = tmp / "hostile.jsonl"
@@ -59,7 +58,7 @@ def web_db(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
     assert code == 0, output
     store = open_store(str(db.path))
     try:
-        assert embed_pending(store, limit=EMBEDDED).embedded == EMBEDDED
+        assert Radar(store).refresh(embed=True, limit=EMBEDDED).embedding.embedded == EMBEDDED
     finally:
         store.close()
     return db
@@ -74,7 +73,7 @@ def web_store(web_db: slice_db.SliceDB) -> Iterator[SQLiteStore]:
 
 @pytest.fixture(scope="session")
 def client(web_store: SQLiteStore) -> Iterator[TestClient]:
-    with TestClient(create_app(web_store), follow_redirects=False) as c:
+    with TestClient(create_app(Radar(web_store)), follow_redirects=False) as c:
         yield c
 
 
@@ -82,10 +81,8 @@ def embedded_ids(store: SQLiteStore) -> list[str]:
     """Ids of the papers that have vectors, in rowid order."""
     import numpy as np
 
-    from paperradar.index.embed import vector_index
-
     rowids = [r[0] for r in store.conn.execute("SELECT rowid FROM papers ORDER BY rowid LIMIT 400")]
-    keys, _ = vector_index(store).get(np.array(rowids, dtype=np.int64))
+    keys, _ = Radar(store).vectors.get(np.array(rowids, dtype=np.int64))
     rows = store.rows([int(k) for k in keys])
     return [rows[int(k)]["id"] for k in sorted(keys)]
 

@@ -1,7 +1,9 @@
 """The ``paperradar`` command line.
 
 Each subcommand is a thin layer: parse arguments, call the pipeline, the
-store, the rankers or the sync clients, print text or ``--json``. Exit
+store, the rankers or the sync clients, print text or ``--json``. Every
+command that uses a database gets the one :class:`~paperradar.app.Radar`
+built here from ``--db``. Exit
 codes: 0 success, 1 some input, lookup or source failed, 2 usage error.
 
 Each module of this package registers its subcommands (``register``) and
@@ -15,8 +17,9 @@ import sqlite3
 import sys
 
 from .. import __version__
+from ..app import Radar
 from ..config import ENV_DB, resolve_db
-from ..store import StoreError, open_store
+from ..store import StoreError
 from . import papers, semantic, serve, sync
 from .common import UsageError
 
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     location = resolve_db(getattr(args, "db", None))
     try:
-        store = open_store(location)
+        radar = Radar.open(location)
     except StoreError as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
         return 2
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paperradar: cannot open database {location}: {exc}", file=sys.stderr)
         return 2
     try:
-        return args.run(store, args)
+        return args.run(radar, args)
     except UsageError as exc:
         parser.error(str(exc))
         return 2
@@ -72,4 +75,4 @@ def main(argv: list[str] | None = None) -> int:
         print("paperradar: interrupted", file=sys.stderr)
         return 130
     finally:
-        store.close()
+        radar.close()

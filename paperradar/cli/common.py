@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from ..index.keyword import IndexBusy, catch_up, is_behind, keyword_index
 from ..rank import feed as feeds
-from ..store import SQLiteStore
+from ..app import Radar
+from ..store import Store, StoredPaper
 
 
 class UsageError(Exception):
@@ -48,7 +49,7 @@ def emit_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-def find_paper(store: SQLiteStore, paper_id: str) -> dict[str, Any] | None:
+def find_paper(store: Store, paper_id: str) -> StoredPaper | None:
     """The stored paper, or None after telling the user it is unknown."""
     row = store.get(paper_id)
     if row is None:
@@ -56,23 +57,7 @@ def find_paper(store: SQLiteStore, paper_id: str) -> dict[str, Any] | None:
     return row
 
 
-def refresh_index(store: SQLiteStore) -> None:
-    """Index what the keyword index lacks (after an interrupted import); skip if an import is running."""
-    index = keyword_index(store)
-    if not is_behind(store, index):
-        return
-    try:
-        index.writer(wait=0)
-    except IndexBusy:
-        return
-    try:
-        catch_up(store, index)
-    finally:
-        index.close()
-    index.refresh()
-
-
-def print_paper(row: dict[str, Any], rank: int) -> None:
+def print_paper(row: Mapping[str, Any], rank: int) -> None:
     authors = ", ".join(row["authors"][:4]) + (" et al." if len(row["authors"]) > 4 else "")
     score = f"  score {row['score']:.2f}" if "score" in row else ""
     print(f"{rank:3d}. [{row['id']}] {row['title']}{score}")
@@ -82,16 +67,15 @@ def print_paper(row: dict[str, Any], rank: int) -> None:
     print("     " + " · ".join(m for m in meta if m))
 
 
-def run_embedding(store: SQLiteStore, progress: bool, quiet: bool = False) -> dict[str, Any]:
+def run_embedding(radar: Radar, progress: bool, quiet: bool = False) -> dict[str, Any]:
     """Embed what needs it after an import or sync; Ctrl-C leaves the rest for `paperradar embed`."""
-    from ..index.embed import embed_pending
-
     try:
-        report = embed_pending(store, progress=progress)
+        report = radar.refresh(embed=True, progress=progress).embedding
     except KeyboardInterrupt:
         print("paperradar: embedding interrupted; finished batches are kept, `paperradar embed` does the rest",
               file=sys.stderr)
         raise
+    assert report is not None
     data = report.as_json()
     if not quiet and report.pending:
         rate = f" ({data['papers_per_second']:.0f} papers/s)" if data["papers_per_second"] else ""

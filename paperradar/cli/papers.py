@@ -9,9 +9,11 @@ from typing import Any
 
 from ..present import paper_json, snippet_text
 from ..rank import feed as feeds
-from ..rank.search import MODES, Filters, NotEmbedded, search
+from ..rank.fusion import MODES, NotEmbedded
+from ..rank.search import search
 from ..sources import FORMATS
-from ..store import SQLiteStore
+from ..app import Radar
+from ..store import Filters
 from .common import (
     UsageError,
     emit_json,
@@ -19,7 +21,6 @@ from .common import (
     not_negative,
     positive,
     print_paper,
-    refresh_index,
     run_embedding,
     valid_date,
 )
@@ -85,7 +86,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_vote)
 
 
-def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
+def cmd_import(radar: Radar, args: argparse.Namespace) -> int:
     from ..importer import SHOWN_REJECTS, run_import
 
     progress = not args.no_progress and sys.stderr.isatty()
@@ -94,7 +95,7 @@ def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write --report {args.report}: {exc.strerror or exc}") from exc
     try:
-        summary = run_import(store, args.paths, fmt=args.format, strict=args.strict, report=report, progress=progress)
+        summary = run_import(radar, args.paths, fmt=args.format, strict=args.strict, report=report, progress=progress)
     finally:
         if report:
             report.close()
@@ -121,18 +122,18 @@ def cmd_import(store: SQLiteStore, args: argparse.Namespace) -> int:
         for what, count in summary.incomplete.most_common():
             print(f"  kept, {what}: {count}", flush=True)
     if not args.no_embed and not summary.aborted:
-        data["embedding"] = run_embedding(store, progress, quiet=args.json)
+        data["embedding"] = run_embedding(radar, progress, quiet=args.json)
     if args.json:
         emit_json(data)
     return summary.exit_code
 
 
-def cmd_search(store: SQLiteStore, args: argparse.Namespace) -> int:
+def cmd_search(radar: Radar, args: argparse.Namespace) -> int:
     query = _query_text(args)
     filters = Filters(category=args.category, author=args.author, since=args.since, until=args.until)
-    refresh_index(store)
+    radar.refresh()
     try:
-        rows = search(store, query, args.mode, filters, limit=args.limit, offset=args.offset)
+        rows = search(radar, query, args.mode, filters, limit=args.limit, offset=args.offset)
     except NotEmbedded as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
         return 1
@@ -168,8 +169,8 @@ def _query_text(args: argparse.Namespace) -> str:
     return query  # an empty query finds nothing (not an error: a search box may send one)
 
 
-def cmd_show(store: SQLiteStore, args: argparse.Namespace) -> int:
-    row = find_paper(store, args.id)
+def cmd_show(radar: Radar, args: argparse.Namespace) -> int:
+    row = find_paper(radar.store, args.id)
     if row is None:
         return 1
     if args.json:
@@ -191,7 +192,7 @@ def cmd_show(store: SQLiteStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_feed(store: SQLiteStore, args: argparse.Namespace) -> int:
+def cmd_feed(radar: Radar, args: argparse.Namespace) -> int:
     if args.date:
         period = feeds.day(date.fromisoformat(args.date))
     elif args.week:
@@ -201,7 +202,7 @@ def cmd_feed(store: SQLiteStore, args: argparse.Namespace) -> int:
             period = feeds.parse_month(args.month)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-    rows, total = store.feed(period.start.isoformat(), period.end.isoformat(), args.category, args.limit, args.offset)
+    rows, total = radar.store.feed(period.start.isoformat(), period.end.isoformat(), args.category, args.limit, args.offset)
     if args.json:
         emit_json([paper_json(r) for r in rows])
         return 0
@@ -211,8 +212,8 @@ def cmd_feed(store: SQLiteStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stats(store: SQLiteStore, args: argparse.Namespace) -> int:
-    stats = store.stats()
+def cmd_stats(radar: Radar, args: argparse.Namespace) -> int:
+    stats = radar.store.stats()
     if args.json:
         emit_json(stats)
         return 0
@@ -224,11 +225,11 @@ def cmd_stats(store: SQLiteStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_vote(store: SQLiteStore, args: argparse.Namespace) -> int:
-    row = find_paper(store, args.id)
+def cmd_vote(radar: Radar, args: argparse.Namespace) -> int:
+    row = find_paper(radar.store, args.id)
     if row is None:
         return 1
-    total = store.add_vote(row["id"], delta=-1 if args.down else 1)
+    total = radar.store.add_vote(row["id"], delta=-1 if args.down else 1)
     if args.json:
         emit_json({"id": row["id"], "upvotes": total})
     else:

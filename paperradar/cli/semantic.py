@@ -8,9 +8,9 @@ from typing import Any
 
 from ..present import paper_json
 from ..rank.facets import FACETS
-from ..rank.search import MODES
-from ..store import SQLiteStore
-from .common import emit_json, positive, print_paper, refresh_index
+from ..app import Radar
+from ..rank.fusion import MODES
+from .common import emit_json, positive, print_paper
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -53,11 +53,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     e.set_defaults(run=cmd_eval, uses_db=False)
 
 
-def cmd_embed(store: SQLiteStore, args: argparse.Namespace) -> int:
-    from ..index.embed import embed_pending, embed_status
-
+def cmd_embed(radar: Radar, args: argparse.Namespace) -> int:
     if args.status:
-        status = embed_status(store)
+        status = radar.embed_status()
         if args.json:
             emit_json(status)
         else:
@@ -65,34 +63,38 @@ def cmd_embed(store: SQLiteStore, args: argparse.Namespace) -> int:
             print(f"papers: {status['papers']}, embedded: {status['embedded']}, pending: {status['pending']}"
                   f" (no vector: {status['missing']}, text changed: {status['changed']})")
             print(f"vector index: {status['indexed']} papers")
+            print(f"sentence vectors (similar papers): {status['sentences']} papers, pending: {status['sentences_pending']}")
             for model, n in status["other_models"].items():
                 print(f"vectors of an earlier model ({model}): {n} (replaced as papers are embedded again)")
         return 0
     progress = not args.no_progress and sys.stderr.isatty()
     try:
-        report = embed_pending(store, progress=progress, limit=args.limit)
+        report = radar.refresh(embed=True, progress=progress, limit=args.limit).embedding
     except KeyboardInterrupt:
         print("paperradar: embedding interrupted; finished batches are kept: run `paperradar embed` again to go on",
               file=sys.stderr)
         return 130
+    assert report is not None
     data = report.as_json()
     if args.json:
         emit_json(data)
         return 0
     rate = f" ({data['papers_per_second']:.0f} papers/s)" if data["papers_per_second"] else ""
     print(f"{report.embedded} papers embedded in {report.seconds:.1f}s{rate}; model {report.model}")
+    if report.sentences:
+        print(f"sentence vectors for similar papers: {report.sentences} papers in {report.sentence_seconds:.1f}s")
     left = report.pending - report.embedded
     if left:
         print(f"{left} papers still pending: run `paperradar embed` again")
     return 0
 
 
-def cmd_similar(store: SQLiteStore, args: argparse.Namespace) -> int:
+def cmd_similar(radar: Radar, args: argparse.Namespace) -> int:
     from ..rank.similar import NotEmbedded, UnknownPaper, similar
 
-    refresh_index(store)
+    radar.refresh()
     try:
-        rows = similar(store, args.id, facet=args.facet, limit=args.limit, mode=args.mode)
+        rows = similar(radar, args.id, facet=args.facet, limit=args.limit, mode=args.mode)
     except (UnknownPaper, NotEmbedded) as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
         return 1
@@ -106,7 +108,7 @@ def cmd_similar(store: SQLiteStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(store: SQLiteStore | None, args: argparse.Namespace) -> int:
+def cmd_eval(radar: Radar | None, args: argparse.Namespace) -> int:
     from ..eval.csfcube import EvalError, evaluate, table
 
     try:

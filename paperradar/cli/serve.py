@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import Any
 
-from ..store import SQLiteStore
+from ..app import Radar
 from .common import UsageError
 
 
@@ -39,17 +39,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_serve)
 
 
-def cmd_serve(store: SQLiteStore, args: argparse.Namespace) -> int:
+def cmd_serve(radar: Radar, args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..web import create_app
 
     if (args.every or args.config) and not args.sync:
         raise UsageError("serve: --every and --config go with --sync")
-    scheduler = _start_sync(store, args) if args.sync else None
-    app = create_app(store)
+    scheduler = _start_sync(radar, args) if args.sync else None
+    app = create_app(radar)
     if args.embed:
-        _start_embedding(store)
+        _start_embedding(radar)
     config = uvicorn.Config(
         app,
         host=args.host,
@@ -61,7 +61,7 @@ def cmd_serve(store: SQLiteStore, args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
-    _announce_when_started(server, store, args)
+    _announce_when_started(server, radar, args)
     try:
         server.run()
     except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl-C: the normal way to stop
@@ -76,7 +76,7 @@ def cmd_serve(store: SQLiteStore, args: argparse.Namespace) -> int:
     return 0 if server.started else 1
 
 
-def _announce_when_started(server: Any, store: SQLiteStore, args: argparse.Namespace) -> None:
+def _announce_when_started(server: Any, radar: Radar, args: argparse.Namespace) -> None:
     """Print the site's address (with the real port when --port 0) once uvicorn listens."""
     startup = server.startup
 
@@ -90,17 +90,16 @@ def _announce_when_started(server: Any, store: SQLiteStore, args: argparse.Names
                 port = sock.getsockname()[1]
         host = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
         host = f"[{host}]" if ":" in host else host
-        print(f"paperradar: serving {store.count():,} papers at http://{host}:{port}/ (Ctrl-C stops)",
+        print(f"paperradar: serving {radar.store.count():,} papers at http://{host}:{port}/ (Ctrl-C stops)",
               file=sys.stderr, flush=True)
 
     server.startup = announced
 
 
-def _start_embedding(store: SQLiteStore) -> None:
-    from ..index.embed import embed_status, start_background_embedding
-
-    pending = embed_status(store)["pending"]
-    if not pending:
+def _start_embedding(radar: Radar) -> None:
+    status = radar.embed_status()
+    pending = status["pending"]
+    if not pending and not status["sentences_pending"]:
         return
 
     def on_done(result: Any) -> None:
@@ -112,11 +111,10 @@ def _start_embedding(store: SQLiteStore) -> None:
 
     print(f"paperradar: embedding {pending:,} papers in the background (similar papers and semantic "
           "search cover them as they are done)", file=sys.stderr, flush=True)
-    start_background_embedding(store, on_done)
+    radar.refresh_in_background(on_done)
 
 
-def _start_sync(store: SQLiteStore, args: argparse.Namespace) -> Any:
-    from ..index.keyword import keyword_index
+def _start_sync(radar: Radar, args: argparse.Namespace) -> Any:
     from ..sync.config import ConfigError, load_config, parse_interval
     from ..sync.schedule import start_sync_schedule
     from .sync import _log_sync_to_stderr, _sync_line
@@ -130,10 +128,10 @@ def _start_sync(store: SQLiteStore, args: argparse.Namespace) -> Any:
     log = logging.getLogger("paperradar.sync")
 
     def on_reports(reports: list[dict[str, Any]]) -> None:
-        keyword_index(store).refresh()  # searches see the new papers at once
+        radar.keyword.refresh()  # searches see the new papers at once
         for report in reports:
             log.info(_sync_line(report))
 
     interval = every or config.every
     print(f"paperradar: syncing every {interval:g} s in the background", file=sys.stderr)
-    return start_sync_schedule(store, config, interval, on_reports=on_reports)
+    return start_sync_schedule(radar, config, interval, on_reports=on_reports)

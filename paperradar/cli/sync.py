@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from ..store import SQLiteStore
+from ..app import Radar
 from .common import UsageError, emit_json, positive, valid_date
 
 
@@ -72,7 +72,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                                    "errors; and the OAI-PMH harvests the next run would resume.")
 
 
-def cmd_sync(store: SQLiteStore, args: argparse.Namespace) -> int:
+def cmd_sync(radar: Radar, args: argparse.Namespace) -> int:
     from ..sync.config import ConfigError, load_config, parse_interval
 
     _log_sync_to_stderr()
@@ -90,15 +90,15 @@ def cmd_sync(store: SQLiteStore, args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     if command == "status":
-        return _sync_status(store, as_json)
+        return _sync_status(radar, as_json)
     if args.all and args.every is not None:
-        return _sync_forever(store, config, every, as_json, embed=not getattr(args, "no_embed", False))
-    reports = _sync_once(store, config, args)
+        return _sync_forever(radar, config, every, as_json, embed=not getattr(args, "no_embed", False))
+    reports = _sync_once(radar, config, args)
     _print_sync_reports(reports, as_json)
     return 1 if any(r["status"] != "ok" for r in reports) else 0
 
 
-def _sync_once(store: SQLiteStore, config: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _sync_once(radar: Radar, config: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     from datetime import datetime, timezone
 
     from ..sync import arxiv_api, hf, oai, rss
@@ -120,7 +120,7 @@ def _sync_once(store: SQLiteStore, config: Any, args: argparse.Namespace) -> lis
         first, last = (args.date, args.date) if args.date else (args.since, args.until or today)
         if first > last:
             raise UsageError(f"sync hf-daily: --since {first} is after {last}")
-    ctx = make_context(store, config, embed=not getattr(args, "no_embed", False))
+    ctx = make_context(radar, config, embed=not getattr(args, "no_embed", False))
     if args.all:
         return sync_all(ctx)
     if command == "arxiv" and args.set_spec:
@@ -134,7 +134,7 @@ def _sync_once(store: SQLiteStore, config: Any, args: argparse.Namespace) -> lis
     return [hf.sync(ctx, date.fromisoformat(first), date.fromisoformat(last))]
 
 
-def _sync_forever(store: SQLiteStore, config: Any, every: float | None, as_json: bool, embed: bool = True) -> int:
+def _sync_forever(radar: Radar, config: Any, every: float | None, as_json: bool, embed: bool = True) -> int:
     """``sync --all --every``: rounds in a background thread until Ctrl-C; ``--json`` prints JSON lines."""
     from ..sync.schedule import start_sync_schedule
 
@@ -149,7 +149,7 @@ def _sync_forever(store: SQLiteStore, config: Any, every: float | None, as_json:
             sys.stdout.write(orjson.dumps(report).decode() + "\n")
         sys.stdout.flush()
 
-    scheduler = start_sync_schedule(store, config, interval, on_reports=on_reports, embed=embed)
+    scheduler = start_sync_schedule(radar, config, interval, on_reports=on_reports, embed=embed)
     try:
         while scheduler.running:
             scheduler.join(1.0)
@@ -181,11 +181,11 @@ def _sync_line(r: dict[str, Any]) -> str:
     return line
 
 
-def _sync_status(store: SQLiteStore, as_json: bool) -> int:
+def _sync_status(radar: Radar, as_json: bool) -> int:
     from ..sync.run import describe
     from ..sync.runner import status
 
-    report = status(store)
+    report = status(radar.store)
     if as_json:
         emit_json(report)
         return 0

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..app import Radar
 from ..importer import run_import
-from ..index.embed import embed_pending
 from ..rank.search import MODES
 from ..rank.similar import ranking
 from ..store import SQLiteStore
@@ -78,30 +78,31 @@ def evaluate(folder: str | Path, facets: bool = True, progress: bool = False) ->
         raise EvalError(f"no corpus.jsonl in {folder}")
     queries, grades = load_queries(folder)
     with tempfile.TemporaryDirectory(prefix="paperradar-eval-") as tmp:
-        store = SQLiteStore(Path(tmp) / "eval.db")
+        radar = Radar(SQLiteStore(Path(tmp) / "eval.db"))
         try:
-            summary = run_import(store, [str(corpus)], fmt="jsonl", progress=progress)
-            if summary.exit_code == 2 or store.count() == 0:
+            summary = run_import(radar, [str(corpus)], fmt="jsonl", progress=progress)
+            if summary.exit_code == 2 or radar.store.count() == 0:
                 raise EvalError(f"{corpus}: nothing could be imported ({'; '.join(summary.errors) or 'no papers'})")
-            embed_pending(store, progress=progress)
-            return _score(store, queries, grades, facets)
+            radar.refresh(embed=True, progress=progress)
+            return _score(radar, queries, grades, facets)
         finally:
-            store.close()
+            radar.close()
 
 
 def _score(
-    store: SQLiteStore, queries: list[Query], grades: dict[str, dict[str, float]], facets: bool
+    radar: Radar, queries: list[Query], grades: dict[str, dict[str, float]], facets: bool
 ) -> dict[str, Any]:
     rows = {}
     variants = [(mode, False) for mode in MODES] + ([(mode, True) for mode in MODES] if facets else [])
     for mode, faceted in variants:
         per_query: dict[str, tuple[float, float]] = {}
+        store = radar.store
         for q in queries:
             paper = store.get(q.paper_id)
             if paper is None:
                 raise EvalError(f"query {q.query_id}: paper {q.paper_id} is not in corpus.jsonl")
             pool = store.rowids([c for c in q.candidates])
-            hits = ranking(store, paper, q.facet if faceted else None, k=len(pool), mode=mode,
+            hits = ranking(radar, paper, q.facet if faceted else None, k=len(pool), mode=mode,
                            candidates=list(pool.values()))
             by_rowid = {rowid: pid for pid, rowid in pool.items()}
             ranked = [by_rowid[r] for r, _ in hits]

@@ -1,1 +1,1 @@
-"""Indexes: how papers are found (keyword now; semantic vectors later)."""
+"""Indexes: how papers are found: by word (tantivy), by meaning (embeddings and a vector index)."""

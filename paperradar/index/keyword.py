@@ -7,28 +7,33 @@ import time; tantivy answers the same queries in under 1 ms (block-max WAND
 top-k) and indexes in its own threads.
 
 The index is derived data: the store is the truth. Every write to the store
-stamps rows with a ``seq``; :func:`catch_up` indexes whatever the index has
-not seen (a fresh index, a crash between the two commits, a deleted index
-directory) and records the seq it reached in the store's ``meta`` table.
+stamps rows with a ``seq``; :meth:`paperradar.app.Radar.refresh` indexes
+whatever the index has not seen (a fresh index, a crash between the two
+commits, a deleted index directory) and records the seq it reached in the
+store's ``meta`` table. The index folder carries a stamp (see
+:mod:`paperradar.store.marks`) so an index made from another database is
+rebuilt, never served.
 Queries are built as query objects from :mod:`paperradar.index.query`
 clauses, never parsed from strings, so no user input is a syntax error.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import time
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import tantivy
 
-from ..store import SQLiteStore
+from ..store import Filters, StoredPaper
 from .query import Clause, ParsedQuery, author_clause
 
-META_SEQ = "keyword_index_seq"
+META_SEQ = "keyword_index_seq"  # store meta key: the seq the index has reached
+MARK = "keyword"  # its name in the store's index marks
+STAMP = "stamp.json"
 SCHEMA_VERSION = "4"  # a new version builds a new index directory from the store
 # Field weights: a word in the title says more than one in the abstract.
 WEIGHTS = {"title": 10.0, "abstract": 4.0, "authors": 2.0}
@@ -74,14 +79,6 @@ class Hit:
     score: float
 
 
-@dataclass
-class Filters:
-    category: str | None = None
-    author: str | None = None
-    since: str | None = None  # YYYY-MM-DD
-    until: str | None = None
-
-
 class IndexBusy(Exception):
     """Another process holds the index writer (an import is running)."""
 
@@ -112,7 +109,7 @@ class KeywordIndex:
                 time.sleep(0.2)
         return self._writer
 
-    def add(self, rows: list[dict[str, Any]], replace: bool = True) -> None:
+    def add(self, rows: list[StoredPaper], replace: bool = True) -> None:
         """Index rows as the store holds them; ``replace`` drops older copies first."""
         w = self.writer()
         for row in rows:
@@ -123,6 +120,23 @@ class KeywordIndex:
     def commit(self) -> None:
         if self._writer is not None:
             self._writer.commit()
+
+    def clear(self) -> None:
+        """Drop every document (before rebuilding an index made from another database)."""
+        self.writer().delete_all_documents()
+
+    def stamp(self) -> str | None:
+        """The token of the last saved state (None: never stamped)."""
+        try:
+            return str(json.loads((self.path / STAMP).read_text())["token"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def write_stamp(self, token: str) -> None:
+        """Write the token of the state just committed (temporary file, then rename)."""
+        tmp = self.path / (STAMP + ".tmp")
+        tmp.write_text(json.dumps({"token": token}))
+        os.replace(tmp, self.path / STAMP)
 
     def close(self) -> None:
         """Release the writer (and its lock) so another process can write."""
@@ -302,7 +316,7 @@ def _rowids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> 
     return [int(v) for v in searcher.fast_field_values("rowid", addresses)] if addresses else []
 
 
-def _document(row: dict[str, Any], prefix_field: bool = True) -> tantivy.Document:
+def _document(row: StoredPaper, prefix_field: bool = True) -> tantivy.Document:
     """The index document of a store row (``prefix_field=False``: without the unstemmed
     words behind exact prefixes, for bench/bench_import.py to show what they cost)."""
     doc = tantivy.Document()
@@ -332,47 +346,6 @@ def _marked(snippet: tantivy.Snippet) -> str:
     return "".join(out)
 
 
-_OPEN: "weakref.WeakKeyDictionary[SQLiteStore, KeywordIndex]" = weakref.WeakKeyDictionary()
-
-
-def keyword_index(store: SQLiteStore) -> KeywordIndex:
-    """The keyword index of a store, opened once per store object."""
-    index = _OPEN.get(store)
-    if index is None:
-        index = _OPEN[store] = KeywordIndex(index_dir(store))
-    return index
-
-
-def index_dir(store: SQLiteStore) -> Path:
-    """Where the keyword index of a store lives: beside its database file."""
-    return Path(f"{store.path}.index") / f"keyword-v{SCHEMA_VERSION}"
-
-
-def is_behind(store: SQLiteStore, index: KeywordIndex) -> bool:
-    """True when the store holds rows the index has not seen (cheap: two small reads)."""
-    seq = int(store.get_meta(META_SEQ, "0") or 0)
-    return store.max_seq() > seq or (seq > 0 and index.count() == 0)
-
-
-def catch_up(store: SQLiteStore, index: KeywordIndex, progress: Any = None) -> int:
-    """Index every row the index has not seen; returns how many. Safe to repeat.
-
-    A row is replaced (deleted, then added) so a catch-up after a crash that
-    came between the index commit and the seq record indexes nothing twice.
-    """
-    seq = int(store.get_meta(META_SEQ, "0") or 0)
-    if seq and index.count() == 0:
-        seq = 0  # the index directory was removed: rebuild it all
-    target = store.max_seq()
-    if target <= seq:
-        return 0
-    done = 0
-    replace = index.count() > 0  # rows may be in the index already (a crash after its commit)
-    for batch in store.changed_since(seq):
-        index.add(batch, replace=replace)
-        done += len(batch)
-        if progress is not None:
-            progress(len(batch))
-    index.commit()
-    store.set_meta(META_SEQ, str(target))
-    return done
+def index_dir(db_path: str) -> Path:
+    """Where the keyword index of a database lives: beside its file."""
+    return Path(f"{db_path}.index") / f"keyword-v{SCHEMA_VERSION}"

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import threading
+import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,8 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..store import SQLiteStore
-from ..store.vectors import Vectors
+from ..store import Store
 
 GRAPH = "hnsw.usearch"
 FLAT = "vectors.npy"  # every vector, row = rowid (zeros: none), for exact scoring of candidate sets
@@ -65,21 +65,21 @@ def usearch_index() -> Any:
     return Index
 
 
-def index_dir(store: SQLiteStore, model: str) -> Path:
-    """Where the vector index of ``model`` for a store lives (one folder per model)."""
+def index_dir(db_path: str, model: str) -> Path:
+    """Where the vector index of ``model`` for a database lives (one folder per model)."""
     slug = hashlib.sha1(model.encode()).hexdigest()[:12]
-    return Path(f"{store.path}.index") / f"vectors-{slug}"
+    return Path(f"{db_path}.index") / f"vectors-{slug}"
 
 
 class VectorIndex:
     """Nearest-neighbour search over one model's vectors of one store."""
 
-    def __init__(self, store: SQLiteStore, model: str, dim: int) -> None:
+    def __init__(self, store: Store, model: str, dim: int) -> None:
         self.store = store
         self.model = model
         self.dim = dim
-        self.dir = index_dir(store, model)
-        self.vectors = Vectors(store)
+        self.dir = index_dir(store.path, model)
+        self.mark = f"vectors:{model}"  # its name in the store's index marks
         self._graph: Any = None  # the saved graph, mapped read-only (None: nothing saved yet)
         self._flat: FlatFile | None = None  # the saved vectors by rowid, read with pread
         self._stamp: tuple[float, int] | None = None  # state file (mtime, inode) when mapped
@@ -103,8 +103,8 @@ class VectorIndex:
             if stamp != self._stamp:
                 self._map_graph(self._read_state())
                 self._stamp = stamp
-            if self.vectors.log_head() > self._seq:
-                head, dropped, keys, vecs = self.vectors.changes_since(self._seq, self.model)
+            if self.store.vector_log_head() > self._seq:
+                head, dropped, keys, vecs = self.store.vector_changes(self._seq, self.model)
                 delta, masked = dict(self._delta), set(self._masked)  # readers keep the old ones meanwhile
                 for key in dropped:
                     delta.pop(key, None)
@@ -191,7 +191,7 @@ class VectorIndex:
 
         path = self.dir / GRAPH
         graph = None
-        if state.get("model") == self.model and path.exists():
+        if self._ours(state) and path.exists():
             try:
                 graph = index_class.restore(str(path), view=True)
             except Exception:  # noqa: BLE001 - a damaged file: search the store's vectors exactly instead
@@ -205,9 +205,9 @@ class VectorIndex:
         # Nothing usable saved (not built yet, or damaged): every stored vector goes to the
         # exact delta, so searches stay complete until `embed` saves an index again.
         self._graph, self._flat = None, None
-        self._seq = self.vectors.log_head()
+        self._seq = self.store.vector_log_head()
         self._delta, self._stacked = {}, None
-        for keys, vecs in self.vectors.all(self.model):
+        for keys, vecs in self.store.all_vectors(self.model):
             self._delta.update(zip(keys.tolist(), vecs, strict=True))
 
     def _load_flat(self) -> FlatFile | None:
@@ -233,11 +233,12 @@ class VectorIndex:
         with self._lock():
             state = self._read_state()
             path = self.dir / GRAPH
-            behind = self.vectors.log_head() - int(state.get("log_seq", 0))
-            if min_changes and path.exists() and state.get("model") == self.model and behind < min_changes:
+            behind = self.store.vector_log_head() - int(state.get("log_seq", 0))
+            ours = self._ours(state)
+            if min_changes and path.exists() and ours and behind < min_changes:
                 return 0
             graph = None
-            if state.get("model") == self.model and path.exists():
+            if ours and path.exists():
                 try:
                     graph = index_class.restore(str(path))
                 except Exception:  # noqa: BLE001 - damaged: rebuild from the store
@@ -245,9 +246,9 @@ class VectorIndex:
             applied = 0
             if graph is None or self._load_flat() is None:
                 graph = self._new_graph()
-                head = self.vectors.log_head()
+                head = self.store.vector_log_head()
                 flat = self._new_flat()
-                for keys, vecs in self.vectors.all(self.model):
+                for keys, vecs in self.store.all_vectors(self.model):
                     graph.add(keys, vecs)
                     flat = _put(flat, keys, vecs, self.dim)
                     applied += len(keys)
@@ -255,7 +256,7 @@ class VectorIndex:
                         progress(len(keys))
                 self._save_flat(flat)
             else:
-                head, dropped, keys, vecs = self.vectors.changes_since(int(state.get("log_seq", 0)), self.model)
+                head, dropped, keys, vecs = self.store.vector_changes(int(state.get("log_seq", 0)), self.model)
                 stale = [k for k in dropped + keys.tolist() if k in graph]
                 if stale:
                     graph.remove(np.array(stale, dtype=np.int64))
@@ -268,14 +269,14 @@ class VectorIndex:
                     progress(applied)
             if applied or not path.exists():
                 self._save(graph, head)
-            elif head != state.get("log_seq"):
+            elif head != state.get("log_seq") or not ours:
                 self._write_state(head, len(graph))
-            self.vectors.prune_log(head)
+            self.store.prune_vector_log(head)
         self._stamp = None  # remap on next read
         return applied
 
     def _new_flat(self) -> np.ndarray:
-        top = int(self.store.conn.execute("SELECT COALESCE(MAX(paper), 0) FROM vectors").fetchone()[0])
+        top = self.store.max_vector_rowid()
         return np.zeros((top + 1, self.dim), dtype=np.float16)
 
     def _save_flat(self, flat: np.ndarray) -> None:
@@ -319,9 +320,17 @@ class VectorIndex:
         self._write_state(head, len(graph))
 
     def _write_state(self, head: int, count: int) -> None:
+        """Record the saved state: its mark in the store first, then the state file that names it."""
+        token = uuid.uuid4().hex
+        self.store.add_index_mark(self.mark, token, head)
         tmp = self.dir / (STATE + ".tmp")
-        tmp.write_text(json.dumps({"model": self.model, "log_seq": head, "count": count}))
+        tmp.write_text(json.dumps({"model": self.model, "log_seq": head, "count": count, "token": token}))
         os.replace(tmp, self.dir / STATE)
+
+    def _ours(self, state: dict[str, Any]) -> bool:
+        """Whether a saved state is of this model and was made from this database (see store/marks.py)."""
+        token = state.get("token")
+        return state.get("model") == self.model and isinstance(token, str) and self.store.has_index_mark(self.mark, token)
 
     def _read_state(self) -> dict[str, Any]:
         try:

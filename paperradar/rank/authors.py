@@ -8,11 +8,9 @@ whose name is the same after the same folding are the author's, newest first.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
-
-from ..index.keyword import keyword_index
+from ..app import Radar
 from ..index.query import ParsedQuery, author_clause
-from ..store import SQLiteStore
+from ..store import StoredPaper
 
 MAX_CANDIDATES = 5000
 
@@ -24,13 +22,13 @@ def fold(name: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-def author_papers(store: SQLiteStore, name: str, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def author_papers(radar: Radar, name: str, limit: int = 50, offset: int = 0) -> tuple[list[StoredPaper], int]:
     """Papers by an author named ``name`` (newest first) and how many there are."""
     clause = author_clause(name)
     if clause is None:
         return [], 0
-    hits = keyword_index(store).search(ParsedQuery(must=[clause]), limit=MAX_CANDIDATES)
-    rows = store.rows([h.rowid for h in hits])
+    hits = radar.keyword.search(ParsedQuery(must=[clause]), limit=MAX_CANDIDATES)
+    rows = radar.store.rows([h.rowid for h in hits])
     wanted = fold(name)
     mine = [r for r in rows.values() if any(fold(a) == wanted for a in r["authors"])]
     mine.sort(key=lambda r: (r["published"] or "", r["id"]), reverse=True)

@@ -11,34 +11,32 @@ usual; the last resort scans everything that passes.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..index.embed import text_vector, vector_index
-from ..index.keyword import Filters, keyword_index
-from ..index.vectors import VectorIndex
-from ..store import SQLiteStore
+from ..app import Radar
+from ..index.embed import text_vector
+from ..store import Filters
+from .ranked import Ranked, rows_for
 
 EXACT_FILTERED = 5_000  # filters passed by at most this many papers: score them all exactly
 MAX_ROUNDS = 4
 
 
-def query_vector(text: str) -> np.ndarray:
+def query_vector(radar: Radar, text: str) -> np.ndarray:
     """A query's vector; a pasted abstract is embedded whole (see :func:`text_vector`)."""
-    return text_vector(text)
+    return text_vector(radar.encoder, text)
 
 
 def nearest(
-    store: SQLiteStore, vector: np.ndarray, k: int, filters: Filters | None = None, exclude: set[int] | None = None
+    radar: Radar, vector: np.ndarray, k: int, filters: Filters | None = None, exclude: set[int] | None = None
 ) -> list[tuple[int, float]]:
     """The ``k`` nearest (rowid, cosine) that pass ``filters``, best first, ``exclude`` left out."""
-    index = vector_index(store)
+    index = radar.vectors
     exclude = exclude or set()
     want = k + len(exclude)
-    if filters is None or not filters_active(filters):
+    if filters is None or not filters.active:
         return _drop(index.search(vector, want), exclude, k)
-    kw = keyword_index(store)
+    kw = radar.keyword
     passing, total = kw.filtered(filters, EXACT_FILTERED)
     if total <= EXACT_FILTERED:
         return _drop(index.search(vector, want, candidates=np.array(passing, dtype=np.int64)), exclude, k)
@@ -56,35 +54,18 @@ def nearest(
 
 
 def semantic_search(
-    store: SQLiteStore, text: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Store rows nearest to ``text``, each with ``score`` (cosine)."""
+    radar: Radar, text: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
+) -> list[Ranked]:
+    """Papers nearest to ``text``, each with ``score`` (cosine)."""
     if not text.strip() or limit <= 0:
         return []
-    hits = nearest(store, query_vector(text), offset + limit, filters)
-    return rows_for(store, hits[offset:])
+    hits = nearest(radar, query_vector(radar, text), offset + limit, filters)
+    return rows_for(radar.store, hits[offset:])
 
 
-def rows_for(store: SQLiteStore, hits: list[tuple[int, float]]) -> list[dict[str, Any]]:
-    """Store rows for (rowid, score) hits, in order; a rowid the store lacks is dropped."""
-    rows = store.rows([r for r, _ in hits])
-    out = []
-    for rowid, score in hits:
-        row = rows.get(rowid)
-        if row is not None:
-            row["score"] = score
-            out.append(row)
-    return out
-
-
-def has_vectors(store: SQLiteStore) -> bool:
+def has_vectors(radar: Radar) -> bool:
     """Whether any paper is embedded with the current model (semantic ranking is possible)."""
-    index: VectorIndex = vector_index(store)
-    return len(index) > 0
-
-
-def filters_active(f: Filters) -> bool:
-    return bool(f.category or f.author is not None or f.since or f.until)
+    return len(radar.vectors) > 0
 
 
 def _drop(hits: list[tuple[int, float]], exclude: set[int], k: int) -> list[tuple[int, float]]:

@@ -22,21 +22,18 @@ queries up and the others down (0.614 overall with facets, 0.621 without).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..index.embed import paper_text, text_vector, vector_index
-from ..index.keyword import keyword_index
+from ..app import Radar
+from ..index.embed import paper_text, text_hash, text_vector
 from ..index.query import parse_passage
-from ..index.sentences import sentence_vectors
-from ..store import SQLiteStore
-from ..store.vectors import Vectors
+from ..store import StoredPaper
 from .facets import FACETS, weights
-from .search import MODES, fuse
-from .semantic import nearest, rows_for
+from .fusion import MODES, SHORTLIST, NotEmbedded, fuse
+from .ranked import Ranked, rows_for
+from .semantic import nearest
 
-SHORTLIST = 100  # papers stage 1 passes to the sentence-level stage
+__all__ = ["NotEmbedded", "UnknownPaper", "ranking", "similar"]
 
 
 class UnknownPaper(LookupError):
@@ -47,35 +44,25 @@ class UnknownPaper(LookupError):
         self.paper_id = paper_id
 
 
-class NotEmbedded(LookupError):
-    """The paper has no vector yet (imported with --no-embed, or embedding still running)."""
-
-    def __init__(self, paper_id: str) -> None:
-        super().__init__(f"paper {paper_id!r} has no embedding yet: run `paperradar embed`")
-        self.paper_id = paper_id
-
-
 def similar(
-    store: SQLiteStore, paper_id: str, facet: str | None = None, limit: int = 10, mode: str = "hybrid"
-) -> list[dict[str, Any]]:
-    """Store rows of the ``limit`` papers closest to ``paper_id`` (itself excluded), best first.
+    radar: Radar, paper_id: str, facet: str | None = None, limit: int = 10, mode: str = "hybrid"
+) -> list[Ranked]:
+    """The ``limit`` papers closest to ``paper_id`` (itself excluded), best first.
 
     Each row has ``score`` (the fused score) and ``why``: its rank in each
     signal (``keyword``, ``vector``, ``sentences``; None where it was not
     among that signal's candidates).
     """
-    paper = store.get(paper_id)
+    paper = radar.store.get(paper_id)
     if paper is None:
         raise UnknownPaper(paper_id)
     explained: dict[int, dict[str, int | None]] = {}
-    rows = rows_for(store, ranking(store, paper, facet, limit, mode, explain=explained))
-    for row in rows:
-        row["why"] = explained.get(row["rowid"], {})
-    return rows
+    rows = rows_for(radar.store, ranking(radar, paper, facet, limit, mode, explain=explained))
+    return [row.with_(why=explained.get(row["rowid"], {})) for row in rows]
 
 
 def ranking(
-    store: SQLiteStore, paper: dict[str, Any], facet: str | None = None, k: int = 10, mode: str = "hybrid",
+    radar: Radar, paper: StoredPaper, facet: str | None = None, k: int = 10, mode: str = "hybrid",
     candidates: list[int] | None = None, explain: dict[int, dict[str, int | None]] | None = None,
 ) -> list[tuple[int, float]]:
     """(rowid, score) of the ``k`` papers most like ``paper``, among ``candidates`` if given.
@@ -91,11 +78,11 @@ def ranking(
     depth = max(SHORTLIST, 2 * k) if candidates is None else len(candidates)
     signals: dict[str, list[tuple[int, float]]] = {}
     if mode != "semantic":
-        signals["keyword"] = _keyword(store, paper, depth, candidates)
+        signals["keyword"] = _keyword(radar, paper, depth, candidates)
     if mode != "keyword":
-        signals["vector"] = _nearest(store, paper, depth, candidates)
+        signals["vector"] = _nearest(radar, paper, depth, candidates)
         shortlist = [r for r, _ in fuse(*(signals.get(n, []) for n in ("keyword", "vector")))][:depth]
-        signals["sentences"] = _sentence_ranking(store, paper, shortlist, facet)
+        signals["sentences"] = _sentence_ranking(radar, paper, shortlist, facet)
     names = list(signals)
     fused = signals[names[0]] if len(names) == 1 else fuse(*(signals[n] for n in names))
     if explain is not None:
@@ -105,34 +92,38 @@ def ranking(
     return fused[:k]
 
 
-def _keyword(store: SQLiteStore, paper: dict[str, Any], depth: int, candidates: list[int] | None) -> list[tuple[int, float]]:
+def _keyword(radar: Radar, paper: StoredPaper, depth: int, candidates: list[int] | None) -> list[tuple[int, float]]:
     """BM25 with the paper's title and abstract as the query."""
     parsed = parse_passage(paper_text(paper["title"], paper["abstract"]))
-    hits = keyword_index(store).search(parsed, None, limit=depth + 1, mode="any", within=candidates)
+    hits = radar.keyword.search(parsed, None, limit=depth + 1, mode="any", within=candidates)
     return [(h.rowid, h.score) for h in hits if h.rowid != paper["rowid"]][:depth]
 
 
-def _nearest(store: SQLiteStore, paper: dict[str, Any], depth: int, candidates: list[int] | None) -> list[tuple[int, float]]:
+def _nearest(radar: Radar, paper: StoredPaper, depth: int, candidates: list[int] | None) -> list[tuple[int, float]]:
     """Cosine of document vectors; the paper's side also sees the end of its abstract: its stored
     vector (first 96 tokens) plus its whole text's (CSFCube dev: NDCG%20 0.614 -> 0.621, MAP 0.413 -> 0.442)."""
-    index = vector_index(store)
+    index = radar.vectors
     keys, vectors = index.get(np.array([paper["rowid"]], dtype=np.int64))
     if len(keys) == 0:
-        raise NotEmbedded(paper["id"])
-    query = vectors[0] + text_vector(paper_text(paper["title"], paper["abstract"]))
+        raise NotEmbedded(paper_id=paper["id"])
+    query = vectors[0] + text_vector(radar.encoder, paper_text(paper["title"], paper["abstract"]))
     query /= max(float(np.linalg.norm(query)), 1e-12)
     if candidates is None:
-        return nearest(store, query, depth, exclude={paper["rowid"]})
+        return nearest(radar, query, depth, exclude={paper["rowid"]})
     pool = np.array([c for c in candidates if c != paper["rowid"]], dtype=np.int64)
     return index.search(query, depth, candidates=pool)
 
 
 def _sentence_ranking(
-    store: SQLiteStore, paper: dict[str, Any], shortlist: list[int], facet: str | None
+    radar: Radar, paper: StoredPaper, shortlist: list[int], facet: str | None
 ) -> list[tuple[int, float]]:
-    """Each query sentence's best cosine in the candidate, averaged (facet sentences weighted up)."""
-    texts = Vectors(store).texts(shortlist) | {paper["rowid"]: (paper["title"], paper["abstract"])}
-    matrices = sentence_vectors(store, texts)
+    """Each query sentence's best cosine in the candidate, averaged (facet sentences weighted up).
+
+    Reads the sentence vectors the embedding pipeline stored (nothing is
+    computed here); a paper whose text changed since, or that the second
+    pass has not reached yet, is left out of this signal only.
+    """
+    matrices = sentence_matrices(radar, [paper["rowid"], *shortlist])
     query = matrices.get(paper["rowid"])
     if query is None:
         return []
@@ -143,3 +134,10 @@ def _sentence_ranking(
         if m is not None and rowid != paper["rowid"]:
             scored.append((rowid, float(((query @ m.T).max(axis=1) * w).sum() / w.sum())))
     return sorted(scored, key=lambda kv: -kv[1])
+
+
+def sentence_matrices(radar: Radar, rowids: list[int]) -> dict[int, np.ndarray]:
+    """rowid -> stored sentence vectors (one row per sentence) of papers whose text has not changed since."""
+    stored = radar.store.get_sentence_vectors(radar.model, rowids)
+    texts = radar.store.paper_texts([r for r in rowids if r in stored])
+    return {r: m for r, (h, m) in stored.items() if r in texts and text_hash(*texts[r]) == h}

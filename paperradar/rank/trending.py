@@ -16,9 +16,9 @@ so an imported dump still has a trending list, "as of" its last day.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
-from ..store import SQLiteStore
+from ..store import Store, StoredPaper
+from .ranked import Ranked
 
 GRAVITY = 1.8
 OFFSET_HOURS = 2.0
@@ -39,16 +39,18 @@ def age_hours(listed: str | None, as_of: datetime) -> float:
     return max((as_of - start).total_seconds() / 3600.0, 0.0)
 
 
-def rank(rows: list[dict[str, Any]], as_of: datetime, gravity: float = GRAVITY) -> list[dict[str, Any]]:
-    """Rows ordered by decayed score, highest first (ties: more upvotes, then newer, then id);
-    each gets ``trend`` (the score) and ``age_hours``."""
+def rank(rows: list[StoredPaper], as_of: datetime, gravity: float = GRAVITY) -> list[Ranked]:
+    """Papers ordered by decayed score, highest first (ties: more upvotes, then newer, then id);
+    each result has ``trend`` (the score) and ``age_hours``."""
+    out = []
     for row in rows:
-        row["age_hours"] = age_hours(row.get("published"), as_of)
-        row["trend"] = 0.0 if row["age_hours"] == float("inf") else score(row["upvotes"], row["age_hours"], gravity)
-    return sorted(rows, key=lambda r: (-r["trend"], -r["upvotes"], r["age_hours"], r["id"]))
+        age = age_hours(row.get("published"), as_of)
+        trend = 0.0 if age == float("inf") else score(row["upvotes"], age, gravity)
+        out.append(Ranked(row, age_hours=age, trend=trend))
+    return sorted(out, key=lambda r: (-r["trend"], -r["upvotes"], r["age_hours"], r["id"]))
 
 
-def reference_time(store: SQLiteStore, now: datetime | None = None) -> datetime:
+def reference_time(store: Store, now: datetime | None = None) -> datetime:
     """``now``, or the end of the newest listing day if the store has nothing that recent."""
     now = now or datetime.now(UTC)
     latest = store.latest_day(now.date().isoformat())
@@ -59,13 +61,13 @@ def reference_time(store: SQLiteStore, now: datetime | None = None) -> datetime:
 
 
 def trending(
-    store: SQLiteStore,
+    store: Store,
     as_of: datetime | None = None,
     category: str | None = None,
     limit: int = 30,
     offset: int = 0,
     window_days: int = WINDOW_DAYS,
-) -> tuple[list[dict[str, Any]], datetime, int]:
+) -> tuple[list[Ranked], datetime, int]:
     """The trending papers as of ``as_of`` (default :func:`reference_time`): (page of rows, as_of, total)."""
     as_of = as_of or reference_time(store)
     until = as_of.date()

@@ -1,114 +1,39 @@
-"""Reference-manager exports: BibTeX, CSL-JSON and RIS.
+"""BibTeX: the ``.bib`` files of Zotero, JabRef, arXiv and Semantic Scholar.
 
 People keep their reading lists in Zotero, JabRef or a ``.bib`` next to a
-paper; these parsers turn such exports into papers. The arXiv id hides in a
-different field in every exporter (``eprint``, a Zotero ``number`` or
-``note``, a URL, the arXiv DOI), so each format looks in all of them. The
-exporter's own key (a citation key) becomes ``source_id`` only when there is
-neither arXiv id nor DOI, so re-importing the same file lands on the same
-records without letting a local key shadow a global identifier.
+paper; this parser turns such files into papers, decoding their LaTeX on the
+way. The other reference-manager exports are read in :mod:`.csl_json` and
+:mod:`.ris` (their parsers are importable from here too), and the rules all
+three follow for arXiv ids, citation keys, venues and dates are in
+:mod:`.bib_common`.
 """
 
 from __future__ import annotations
 
-import calendar
 import logging
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any, BinaryIO
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from bibtexparser.bparser import BibTexParser
 from bibtexparser.customization import splitname
 from bibtexparser.latexenc import latex_to_unicode
 
-from ..ids import find_arxiv_id, normalize_doi, parse_arxiv_id
-from ..model import FormatError, Item, Paper, Reject
+from ..ids import parse_arxiv_id
+from ..model import Item, Paper, Reject
+from .bib_common import _arxiv_categories, _arxiv_from, _ids, _venue, _ymd
 from .common import clean_abstract, finish, iso_date
-from .generic import is_arxiv_venue, json_values
+from .csl_json import parse_csl_json
+from .ris import parse_ris
+
+__all__ = ["parse_bibtex", "parse_csl_json", "parse_ris"]
 
 # bibtexparser logs every parse error it raises; we turn those into Rejects,
 # so keep its messages out of stderr unless the application configures logging.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 
 SOURCE_BIBTEX = "bibtex"
-SOURCE_CSL = "csl-json"
-SOURCE_RIS = "ris"
 
-# "arXiv:1809.02922 [cs]" (Zotero notes, CSL container-title): the id and
-# the archives arXiv listed it under.
-_ARXIV_HINT = re.compile(r"arxiv:\s*\S+\s*\[([^\]]+)\]", re.IGNORECASE)
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-
-
-# ---------------------------------------------------------------------------
-# Shared helpers
-
-
-def _arxiv_from(texts: Iterable[Any]) -> tuple[str, int | None] | None:
-    """The first arXiv id mentioned in ``texts``.
-
-    Only text that says "arxiv" counts: a bare ``number = {1234.5678}`` is a
-    report number far more often than an arXiv id.
-    """
-    for text in texts:
-        if isinstance(text, str) and "arxiv" in text.lower():
-            found = find_arxiv_id(text)
-            if found:
-                return found
-    return None
-
-
-def _arxiv_categories(texts: Iterable[Any]) -> list[str]:
-    """The "[cs, stat]" hint exporters write after an arXiv id."""
-    for text in texts:
-        if isinstance(text, str):
-            m = _ARXIV_HINT.search(text)
-            if m:
-                return [c.strip() for c in m.group(1).split(",") if c.strip()]
-    return []
-
-
-def _venue(*candidates: Any) -> str | None:
-    for text in candidates:
-        if isinstance(text, str) and text.strip() and not is_arxiv_venue(text):
-            return " ".join(text.split())
-    return None
-
-
-def _ymd(year: Any, month: Any = None, day: Any = None) -> str | None:
-    """YYYY-MM-DD from parts that may be missing, strings or month names."""
-    m = re.search(r"\d{4}", str(year or ""))
-    if not m:
-        return None
-    mon = _month(month) or 1
-    try:
-        d = int(str(day).strip()) if day not in (None, "") else 1
-    except ValueError:
-        d = 1
-    if not 1 <= d <= calendar.monthrange(int(m.group(0)), mon)[1]:
-        d = 1
-    return f"{m.group(0)}-{mon:02d}-{d:02d}"
-
-
-def _month(value: Any) -> int | None:
-    text = str(value or "").strip().lower().rstrip(".")
-    if text.isdigit():
-        return int(text) if 1 <= int(text) <= 12 else None
-    return _MONTHS.get(text) or _MONTHS.get(text[:3])
-
-
-def _ids(paper: Paper, found: tuple[str, int | None] | None, own_id: Any) -> None:
-    """Set the arXiv id and fall back to the exporter's key only without a global id."""
-    if found:
-        paper.arxiv_id, paper.version = found
-    paper.doi = normalize_doi(paper.doi)
-    if not paper.arxiv_id and not paper.doi and own_id not in (None, ""):
-        paper.source_id = str(own_id)
-
-
-# ---------------------------------------------------------------------------
-# BibTeX
 
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z][\w-]*)[ \t]*[{(]", re.MULTILINE)
 _MATH = re.compile(r"(?<!\\)\$\$?.+?(?<!\\)\$\$?", re.DOTALL)
@@ -316,196 +241,3 @@ def _residual_tex(text: str) -> str:
     while previous != text:
         previous, text = text, _GROUP.sub(r"\1", text)
     return text
-
-
-# ---------------------------------------------------------------------------
-# CSL-JSON
-
-
-# CSL "rich text" in titles: <i>E. coli</i>, CO<sub>2</sub>, <span class="nocase">.
-_CSL_MARKUP = re.compile(r"</?(?:i|b|sup|sub|sc|span)(?:\s[^>]*)?>")
-
-
-def parse_csl_json(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """Items of a CSL-JSON array, each at the line where its object starts.
-
-    The export is one JSON document: if it is broken nothing in it can be
-    trusted, so the whole input fails with FormatError before any item.
-    """
-    data = stream.read()
-    try:
-        text = data.decode("utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{name}: CSL-JSON is not valid UTF-8 (byte {exc.start})") from exc
-    if not text.lstrip().startswith("["):
-        raise FormatError(f"{name}: CSL-JSON must be a JSON array of items")
-    for line, obj in json_values(text, name):
-        if not isinstance(obj, dict):
-            yield line, Reject(line, "not a JSON object")
-            continue
-        yield finish(_csl_paper(obj), line)
-
-
-def _csl_paper(obj: dict[str, Any]) -> Paper:
-    container = obj.get("container-title")
-    container = container if isinstance(container, str) else ""
-    markers = [container, obj.get("number"), obj.get("URL"), obj.get("DOI"), obj.get("note")]
-    title = obj.get("title")
-    paper = Paper(
-        title=_CSL_MARKUP.sub("", title) if isinstance(title, str) else "",
-        abstract=clean_abstract(obj.get("abstract")),
-        authors=_csl_authors(obj.get("author")),
-        doi=obj.get("DOI") if isinstance(obj.get("DOI"), str) else None,
-        published=_csl_date(obj.get("issued")),
-        journal_ref=_venue(container),
-        links={"url": obj["URL"].strip()} if isinstance(obj.get("URL"), str) and obj["URL"].strip() else {},
-        source=SOURCE_CSL,
-    )
-    _ids(paper, _arxiv_from(markers), obj.get("id") or obj.get("citation-key"))
-    if paper.arxiv_id:
-        paper.categories = _arxiv_categories([container, obj.get("note")])
-    return paper
-
-
-def _csl_authors(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        return []
-    names = []
-    for person in value:
-        if not isinstance(person, dict):
-            continue
-        if isinstance(person.get("literal"), str):
-            names.append(person["literal"])
-            continue
-        keys = ("given", "dropping-particle", "non-dropping-particle", "family")
-        parts = [str(person[k]).strip() for k in keys if isinstance(person.get(k), str)]
-        name = " ".join(p for p in parts if p)
-        if isinstance(person.get("suffix"), str) and person["suffix"].strip():
-            name += ", " + person["suffix"].strip()
-        names.append(name)
-    return names
-
-
-def _csl_date(value: Any) -> str | None:
-    """``{"date-parts": [[y, m, d]]}``, else its ``raw`` or ``literal`` text."""
-    if not isinstance(value, dict):
-        return iso_date(value) if isinstance(value, str) else None
-    parts = value.get("date-parts")
-    if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-        first = list(parts[0]) + [None, None]
-        return _ymd(first[0], first[1], first[2])
-    for key in ("raw", "literal"):
-        text = value.get(key)
-        if isinstance(text, str) and text.strip():
-            return iso_date(text) or _ymd(text)
-    return None
-
-
-# ---------------------------------------------------------------------------
-# RIS
-
-_RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
-
-
-def parse_ris(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """Records from ``TY`` to ``ER``, each at the line of its ``TY``.
-
-    A small line parser rather than rispy: it knows each record's line,
-    survives a line that is not UTF-8 (that record alone is rejected), and
-    keeps a last record whose ``ER`` was cut off.
-    """
-    record: dict[str, list[str]] | None = None
-    start, bad = 0, False
-    for number, raw in enumerate(stream, start=1):
-        text, line_bad = _decode_line(raw)
-        m = _RIS_TAG.match(text)
-        tag, value = (m.group(1), (m.group(2) or "").strip()) if m else (None, text.strip())
-        if tag == "TY":
-            if record is not None:
-                yield _ris_item(record, start, bad)
-            record, start, bad = {}, number, line_bad
-            continue
-        if record is None:
-            continue
-        bad = bad or line_bad
-        if tag == "ER":
-            yield _ris_item(record, start, bad)
-            record = None
-        elif tag:
-            record.setdefault(tag, []).append(value)
-        elif value and record:
-            _ris_continue(record, value)
-    if record is not None:
-        yield _ris_item(record, start, bad)
-
-
-def _decode_line(raw: bytes) -> tuple[str, bool]:
-    """One line as text, and whether it was not valid UTF-8."""
-    try:
-        text, bad = raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, bad = raw.decode("utf-8", errors="replace"), True
-    return text.rstrip("\r\n").lstrip("\ufeff"), bad
-
-
-def _ris_continue(record: dict[str, list[str]], value: str) -> None:
-    """A line without a tag continues the previous field (wrapped abstracts)."""
-    tag = next(reversed(record))
-    record[tag][-1] = f"{record[tag][-1]} {value}".strip()
-
-
-def _ris_item(record: dict[str, list[str]], line: int, bad: bool) -> Item:
-    if bad:
-        return line, Reject(line, "bad encoding", "invalid UTF-8 in RIS record")
-    return finish(_ris_paper(record), line)
-
-
-def _ris_paper(r: dict[str, list[str]]) -> Paper:
-    def first(*tags: str) -> str:
-        for tag in tags:
-            for value in r.get(tag, []):
-                if value:
-                    return value
-        return ""
-
-    notes = [v for tag in ("M3", "N1", "UR", "DO", "T2", "JO", "JF") for v in r.get(tag, [])]
-    paper = Paper(
-        title=first("TI", "T1", "CT"),
-        abstract=clean_abstract(first("AB", "N2")),
-        authors=[_last_first(a) for tag in ("AU", "A1") for a in r.get(tag, [])],
-        doi=first("DO") or None,
-        published=_ris_date([first(t) for t in ("DA", "PY", "Y1")]),
-        journal_ref=_venue(first("T2"), first("JO"), first("JF"), first("JA")),
-        links={"url": first("UR")} if first("UR") else {},
-        source=SOURCE_RIS,
-    )
-    _ids(paper, _arxiv_from(notes), first("ID"))
-    if paper.arxiv_id:
-        paper.categories = _arxiv_categories(notes)
-    return paper
-
-
-def _last_first(name: str) -> str:
-    """RIS "Last, First[, Suffix]" -> "First Last[, Suffix]"."""
-    parts = [p.strip() for p in name.split(",")]
-    if len(parts) < 2 or not parts[1]:
-        return name.strip()
-    out = f"{parts[1]} {parts[0]}"
-    return f"{out}, {', '.join(parts[2:])}" if len(parts) > 2 and parts[2] else out
-
-
-def _ris_date(values: list[str]) -> str | None:
-    """The most precise of DA/PY/Y1 ("2014/04/03/", "2017///", "2014")."""
-    best: tuple[int, str] | None = None
-    for value in values:
-        parts = [p.strip() for p in value.split("/")] + ["", ""]
-        if not re.fullmatch(r"\d{4}", parts[0]):
-            found = iso_date(value)
-            parts = found.split("-") if found else []
-            if not parts:
-                continue
-        date = _ymd(parts[0], parts[1] or None, parts[2] or None)
-        precision = sum(1 for p in parts[:3] if p)
-        if date and (best is None or precision > best[0]):
-            best = (precision, date)
-    return best[1] if best else None

@@ -1,19 +1,17 @@
-"""The store: one record per paper, merged across sources.
+"""The store: one record per paper, merged across sources, and every table beside it.
 
 :func:`open_store` picks the backend from the location: a file path or
 ``sqlite:///`` URL opens SQLite (the default, zero setup). PostgreSQL URLs
 are recognised so users get a clear message until that backend lands.
+All SQL lives in this package; the rest of paperradar sees :class:`Store`.
 """
 
 from __future__ import annotations
 
-from .sqlite import MergeResult, SearchFilters, SQLiteStore
+from .base import Filters, MergeResult, Store, StoredPaper, StoreError
+from .sqlite import SQLiteStore
 
-__all__ = ["MergeResult", "SearchFilters", "SQLiteStore", "StoreError", "open_store"]
-
-
-class StoreError(Exception):
-    """The database cannot be opened as asked."""
+__all__ = ["Filters", "MergeResult", "SQLiteStore", "Store", "StoreError", "StoredPaper", "open_store"]
 
 
 def open_store(location: str) -> SQLiteStore:

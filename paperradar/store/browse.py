@@ -1,23 +1,22 @@
 """Read queries for browsing (web pages, feeds): days and categories with counts,
 a category's newest papers, trending candidates.
 
-A mixin of :class:`~paperradar.store.sqlite.SQLiteStore`, kept in its own
-module so the store's core (merging, writing) stays short; like the rest of
-the store, it is the only place these queries' SQL lives. Every method reads
+One of the table modules that :class:`~paperradar.store.sqlite.SQLiteStore`
+combines (see :mod:`paperradar.store.connection`). Every method reads
 through the calling thread's connection (``self.conn``), so web workers in
 several threads never share one.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
+from .base import StoredPaper
+from .connection import IN_CATEGORY, SELECT, SQLiteBase, decode
 
-class BrowseQueries:
+
+class BrowseQueries(SQLiteBase):
     """Counts and listings by day and category. Dates are ``YYYY-MM-DD`` strings (first listing day)."""
-
-    conn: sqlite3.Connection  # provided by SQLiteStore
 
     def latest_day(self, on_or_before: str | None = None) -> str | None:
         """The newest listing day with papers, not after ``on_or_before`` if given (else the newest of all)."""
@@ -35,7 +34,7 @@ class BrowseQueries:
         sql = "SELECT p.published, COUNT(*) FROM papers p WHERE p.published BETWEEN ? AND ?"
         params: list[Any] = [start, end]
         if category:
-            sql += " AND " + _IN_CATEGORY
+            sql += " AND " + IN_CATEGORY
             params.append(category)
         sql += " GROUP BY p.published ORDER BY p.published"
         return [(str(d), int(n)) for d, n in self.conn.execute(sql, params)]
@@ -62,18 +61,16 @@ class BrowseQueries:
 
     def category_papers(
         self, category: str, limit: int = 50, offset: int = 0
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[StoredPaper], int]:
         """Papers in a category (any position, case-insensitive), newest first; and their count."""
-        from .sqlite import _SELECT, _decode
-
         total = self.conn.execute(
             "SELECT COUNT(*) FROM paper_categories WHERE category = ?", (category,)
         ).fetchone()[0]
         rows = self.conn.execute(
-            f"{_SELECT} WHERE {_IN_CATEGORY} ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?",
+            f"{SELECT} WHERE {IN_CATEGORY} ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?",
             (category, limit, offset),
         ).fetchall()
-        return [_decode(r) for r in rows], int(total)
+        return [decode(r) for r in rows], int(total)
 
     def primary_category_share(self, category: str) -> int:
         """How many papers have ``category`` as their primary (first) category."""
@@ -84,22 +81,14 @@ class BrowseQueries:
 
     def trending_candidates(
         self, since: str, until: str, category: str | None = None, limit: int = 5000
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredPaper]:
         """Papers with at least one upvote first listed in [since, until], most upvoted first
         (at most ``limit``): what :mod:`paperradar.rank.trending` ranks."""
-        from .sqlite import _SELECT, _decode
-
-        sql = f"{_SELECT} WHERE p.published BETWEEN ? AND ? AND p.upvotes > 0"
+        sql = f"{SELECT} WHERE p.published BETWEEN ? AND ? AND p.upvotes > 0"
         params: list[Any] = [since, until]
         if category:
-            sql += " AND " + _IN_CATEGORY
+            sql += " AND " + IN_CATEGORY
             params.append(category)
         sql += " ORDER BY p.upvotes DESC, p.published DESC LIMIT ?"
         params.append(limit)
-        return [_decode(r) for r in self.conn.execute(sql, params)]
-
-
-# A correlated EXISTS probes the (category, paper) primary key once per candidate
-# row; "rowid IN (SELECT paper ...)" would first collect every paper of the
-# category (tens of thousands for cs.CV: 60 ms on the 115k file, against < 1 ms).
-_IN_CATEGORY = "EXISTS (SELECT 1 FROM paper_categories c WHERE c.category = ? AND c.paper = p.rowid)"
+        return [decode(r) for r in self.conn.execute(sql, params)]

@@ -66,7 +66,7 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX provenance_source ON provenance(source);
 
-    -- Derived indexes (keyword, later vectors) live outside SQLite and follow
+    -- Derived indexes (keyword, vectors) live outside SQLite and follow
     -- the store by "seq": every write transaction stamps the rows it changes
     -- with the next number, and each index records in meta the last seq it holds.
     CREATE TABLE meta (
@@ -155,6 +155,16 @@ MIGRATIONS: list[str] = [
         text_hash TEXT NOT NULL,
         sentences INTEGER NOT NULL,
         vecs BLOB NOT NULL
+    );
+    """,
+    # 4: the saved states of the derived indexes made from this database (see store/marks.py).
+    """
+    CREATE TABLE index_marks (
+        index_name TEXT NOT NULL,
+        token TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        made_at TEXT NOT NULL,
+        PRIMARY KEY (index_name, token)
     );
     """,
 ]

@@ -10,5 +10,5 @@ the import pipeline and records progress in the store (:mod:`.run`).
 * :mod:`.hf` Hugging Face Daily Papers, with upvotes
 * :mod:`.runner` ``sync --all`` and ``sync status``; :mod:`.schedule` runs it periodically
 * :mod:`.config` the TOML configuration file
-* :mod:`.hooks` what runs after each imported page (embedding, later)
+* :mod:`.run` one run: fetch, check, import, embed, record each page
 """

@@ -4,7 +4,12 @@ Found at ``--config FILE``, else ``$PAPERRADAR_CONFIG``, else ``config.toml``
 in the user's config directory (``~/.config/paperradar/`` on Linux). A
 missing default file means "all defaults"; a file named explicitly must
 exist. Unknown keys are errors, so a typo never silently falls back to a
-default. Every key is documented in the README ("Configuration file").
+default. Every key is documented in docs/commands.md ("Configuration file").
+
+The settings are plain dataclasses that pydantic checks a parsed file
+against (nested tables, key aliases, unknown keys, all errors at once); each
+kind of value brings its own check, so that a message speaks the file's
+terms: ``FILE: http.tries: must be a whole number of at least 1``.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, dataclass_transform
 
 from platformdirs import user_config_dir
+from pydantic import ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError, with_config
 
 ENV_CONFIG = "PAPERRADAR_CONFIG"
 SOURCES = ("arxiv-oai", "arxiv-api", "arxiv-rss", "hf-daily")
@@ -28,58 +34,180 @@ class ConfigError(Exception):
     """The configuration file cannot be read or holds a wrong key or value."""
 
 
-@dataclass
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)  # TOML's true is not 1
+
+
+def _seconds(value: Any) -> float:
+    _require(_is_number(value), "must be a number")
+    _require(value > 0, f"out of range: {value!r}")
+    return float(value)
+
+
+def _pause(value: Any) -> float:
+    """Like :func:`_seconds`, but 0 (no pause, no backoff) is allowed."""
+    _require(_is_number(value), "must be a number")
+    _require(value >= 0, f"out of range: {value!r}")
+    return float(value)
+
+
+def _whole(value: Any) -> int:
+    """At least 1; a bool or 3.0 is not a whole number here (TOML keeps them apart)."""
+    _require(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+             "must be a whole number of at least 1")
+    return value
+
+
+def _text(value: Any) -> str:
+    _require(isinstance(value, str), "must be a string")
+    return value.strip()
+
+
+def _url(value: Any) -> str:
+    url = _text(value).rstrip("/")
+    _require(url.startswith(("http://", "https://")), f"must be an http:// or https:// URL: {url!r}")
+    return url
+
+
+def _texts(value: Any) -> list[str]:
+    _require(isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value),
+             "must be a list of non-empty strings")
+    return [v.strip() for v in value]
+
+
+def _metadata_prefix(value: Any) -> str:
+    prefix = _text(value)
+    _require(prefix in METADATA_PREFIXES, f"must be one of {', '.join(METADATA_PREFIXES)}: {prefix!r}")
+    return prefix
+
+
+def _sources(value: Any) -> list[str]:
+    names = _texts(value)
+    for name in names:
+        _require(name in SOURCES, f"unknown source {name!r} (known: {', '.join(SOURCES)})")
+    return names
+
+
+def _day(value: Any) -> str:
+    """A TOML date (``2026-01-01``, or a date-time's day) or a string holding one."""
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValueError(f"must be a date YYYY-MM-DD: {value!r}") from None
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _interval(value: Any) -> float:
+    if _is_number(value):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _INTERVAL.match(value)):
+        seconds = float(m[1]) * _UNIT[m[2]]
+    else:
+        raise ValueError(f"not an interval like 30m, 6h or 1d: {value!r}")
+    _require(seconds > 0, f"must be more than 0: {value!r}")
+    return seconds
+
+
+def parse_interval(value: Any, what: str = "interval") -> float:
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"6h"`` or ``"1d"``; must be > 0."""
+    try:
+        return _interval(value)
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+
+
+Seconds = Annotated[float, PlainValidator(_seconds)]
+Pause = Annotated[float, PlainValidator(_pause)]
+Whole = Annotated[int, PlainValidator(_whole)]
+Text = Annotated[str, PlainValidator(_text)]
+Url = Annotated[str, PlainValidator(_url)]
+Texts = Annotated[list[str], PlainValidator(_texts)]
+Interval = Annotated[float, PlainValidator(_interval)]
+
+
+@dataclass_transform(field_specifiers=(field,))
+def _table(cls: type) -> type:
+    """A settings dataclass that pydantic fills from one TOML table, refusing unknown keys."""
+    return with_config(ConfigDict(extra="forbid"))(dataclass(cls))
+
+
+@_table
 class HttpSettings:
-    timeout: float = 60.0  # seconds to wait for a connection or for the next bytes of an answer
-    tries: int = 5  # attempts per request before the source fails
-    backoff: float = 2.0  # first wait after a network error; doubles each try, with jitter
-    max_wait: float = 600.0  # longest wait honoured (Retry-After or backoff)
+    timeout: Seconds = 60.0  # seconds to wait for a connection or for the next bytes of an answer
+    tries: Whole = 5  # attempts per request before the source fails
+    backoff: Pause = 2.0  # first wait after a network error; doubles each try, with jitter
+    max_wait: Pause = 600.0  # longest wait honoured (Retry-After or backoff)
 
 
-@dataclass
+@_table
 class OaiSettings:
-    base_url: str = "https://oaipmh.arxiv.org/oai"
-    delay: float = 3.0
-    sets: list[str] = field(default_factory=lambda: ["cs"])
-    metadata_prefix: str = "arXiv"
-    from_date: str | None = None  # first harvest starts here; later ones go on from the last
+    base_url: Url = "https://oaipmh.arxiv.org/oai"
+    delay: Pause = 3.0
+    sets: Texts = field(default_factory=lambda: ["cs"])
+    metadata_prefix: Annotated[str, PlainValidator(_metadata_prefix)] = "arXiv"
+    # first harvest starts here; later ones go on from the last
+    from_date: Annotated[str | None, Field(alias="from"), PlainValidator(_day)] = None
 
 
-@dataclass
+@_table
 class ApiSettings:
-    base_url: str = "https://export.arxiv.org/api/query"
-    delay: float = 3.0
-    queries: list[str] = field(default_factory=list)
-    max_results: int = 100
-    page_size: int = 100
+    base_url: Url = "https://export.arxiv.org/api/query"
+    delay: Pause = 3.0
+    queries: Texts = field(default_factory=list)
+    max_results: Whole = 100
+    page_size: Whole = 100
 
 
-@dataclass
+@_table
 class RssSettings:
-    base_url: str = "https://rss.arxiv.org/rss"
-    delay: float = 3.0
-    categories: list[str] = field(default_factory=lambda: ["cs"])
+    base_url: Url = "https://rss.arxiv.org/rss"
+    delay: Pause = 3.0
+    categories: Texts = field(default_factory=lambda: ["cs"])
 
 
-@dataclass
+@_table
 class HfSettings:
-    base_url: str = "https://huggingface.co/api/daily_papers"
-    delay: float = 1.0
-    days: int = 3
-    limit: int = 100
+    base_url: Url = "https://huggingface.co/api/daily_papers"
+    delay: Pause = 1.0
+    days: Whole = 3
+    limit: Whole = 100
 
 
-@dataclass
+@_table
+class ScheduleSettings:
+    every: Interval = 6 * 3600.0  # seconds between scheduled runs of `sync --all`
+
+
+@_table
 class SyncConfig:
-    path: str | None = None  # the file read, None when defaults only
-    contact: str = ""
-    sources: list[str] = field(default_factory=lambda: ["arxiv-rss", "hf-daily"])
-    every: float = 6 * 3600.0  # seconds between scheduled runs of `sync --all`
+    path: str | None = field(default=None, init=False)  # the file read, None when defaults only; not a key
+    contact: Text = ""
+    sources: Annotated[list[str], PlainValidator(_sources)] = field(
+        default_factory=lambda: ["arxiv-rss", "hf-daily"])
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
-    arxiv_oai: OaiSettings = field(default_factory=OaiSettings)
-    arxiv_api: ApiSettings = field(default_factory=ApiSettings)
-    arxiv_rss: RssSettings = field(default_factory=RssSettings)
-    hf_daily: HfSettings = field(default_factory=HfSettings)
+    arxiv_oai: Annotated[OaiSettings, Field(alias="arxiv-oai")] = field(default_factory=OaiSettings)
+    arxiv_api: Annotated[ApiSettings, Field(alias="arxiv-api")] = field(default_factory=ApiSettings)
+    arxiv_rss: Annotated[RssSettings, Field(alias="arxiv-rss")] = field(default_factory=RssSettings)
+    hf_daily: Annotated[HfSettings, Field(alias="hf-daily")] = field(default_factory=HfSettings)
+
+    @property
+    def every(self) -> float:
+        """Seconds between scheduled runs of ``sync --all`` (``[schedule] every``)."""
+        return self.schedule.every
+
+
+_DOCUMENT = TypeAdapter(SyncConfig)
 
 
 def default_config_path() -> Path:
@@ -110,153 +238,27 @@ def load_config(cli_value: str | None = None) -> SyncConfig:
 
 def parse_config(data: dict[str, Any]) -> SyncConfig:
     """Turn a parsed TOML document into settings, checking every key and value."""
-    config = SyncConfig()
-    top = _Table(data, "")
-    config.contact = top.text("contact", config.contact)
-    config.sources = top.choices("sources", config.sources, SOURCES)
-    schedule = top.table("schedule")
-    config.every = parse_interval(schedule.get("every", config.every), "schedule.every")
-    schedule.done()
-    http = top.table("http")
-    config.http = HttpSettings(
-        timeout=http.number("timeout", config.http.timeout),
-        tries=http.integer("tries", config.http.tries),
-        backoff=http.number("backoff", config.http.backoff, minimum=0.0),
-        max_wait=http.number("max_wait", config.http.max_wait, minimum=0.0),
-    )
-    http.done()
-    oai, d = top.table("arxiv-oai"), config.arxiv_oai
-    config.arxiv_oai = OaiSettings(
-        base_url=oai.url("base_url", d.base_url),
-        delay=oai.number("delay", d.delay, minimum=0.0),
-        sets=oai.texts("sets", d.sets),
-        metadata_prefix=oai.choice("metadata_prefix", d.metadata_prefix, METADATA_PREFIXES),
-        from_date=oai.day("from", d.from_date),
-    )
-    oai.done()
-    api, a = top.table("arxiv-api"), config.arxiv_api
-    config.arxiv_api = ApiSettings(
-        base_url=api.url("base_url", a.base_url),
-        delay=api.number("delay", a.delay, minimum=0.0),
-        queries=api.texts("queries", a.queries),
-        max_results=api.integer("max_results", a.max_results),
-        page_size=api.integer("page_size", a.page_size),
-    )
-    api.done()
-    rss, r = top.table("arxiv-rss"), config.arxiv_rss
-    config.arxiv_rss = RssSettings(
-        base_url=rss.url("base_url", r.base_url),
-        delay=rss.number("delay", r.delay, minimum=0.0),
-        categories=rss.texts("categories", r.categories),
-    )
-    rss.done()
-    hf, h = top.table("hf-daily"), config.hf_daily
-    config.hf_daily = HfSettings(
-        base_url=hf.url("base_url", h.base_url),
-        delay=hf.number("delay", h.delay, minimum=0.0),
-        days=hf.integer("days", h.days),
-        limit=hf.integer("limit", h.limit),
-    )
-    hf.done()
-    top.done()
-    return config
+    try:
+        return _DOCUMENT.validate_python(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
 
 
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_interval(value: Any, what: str = "interval") -> float:
-    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"6h"`` or ``"1d"``; must be > 0."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _INTERVAL.match(value)):
-        seconds = float(m[1]) * _UNIT[m[2]]
-    else:
-        raise ConfigError(f"{what}: not an interval like 30m, 6h or 1d: {value!r}")
-    if seconds <= 0:
-        raise ConfigError(f"{what}: must be more than 0: {value!r}")
-    return seconds
-
-
-class _Table:
-    """One TOML table: typed getters that remember which keys were used."""
-
-    def __init__(self, data: Any, name: str) -> None:
-        if not isinstance(data, dict):
-            raise ConfigError(f"[{name}] must be a table")
-        self.data = data
-        self.name = name
-        self.used: set[str] = set()
-
-    def _where(self, key: str) -> str:
-        return f"{self.name}.{key}" if self.name else key
-
-    def get(self, key: str, default: Any) -> Any:
-        self.used.add(key)
-        return self.data.get(key, default)
-
-    def table(self, key: str) -> _Table:
-        return _Table(self.get(key, {}), key)
-
-    def text(self, key: str, default: str) -> str:
-        value = self.get(key, default)
-        if not isinstance(value, str):
-            raise ConfigError(f"{self._where(key)}: must be a string")
-        return value.strip()
-
-    def url(self, key: str, default: str) -> str:
-        value = self.text(key, default).rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ConfigError(f"{self._where(key)}: must be an http:// or https:// URL: {value!r}")
-        return value
-
-    def texts(self, key: str, default: list[str]) -> list[str]:
-        value = self.get(key, default)
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise ConfigError(f"{self._where(key)}: must be a list of non-empty strings")
-        return [v.strip() for v in value]
-
-    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
-        value = self.text(key, default)
-        if value not in allowed:
-            raise ConfigError(f"{self._where(key)}: must be one of {', '.join(allowed)}: {value!r}")
-        return value
-
-    def choices(self, key: str, default: list[str], allowed: tuple[str, ...]) -> list[str]:
-        values = self.texts(key, default)
-        for value in values:
-            if value not in allowed:
-                raise ConfigError(f"{self._where(key)}: unknown source {value!r} (known: {', '.join(allowed)})")
-        return values
-
-    def number(self, key: str, default: float, minimum: float | None = None) -> float:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{self._where(key)}: must be a number")
-        if (minimum is None and value <= 0) or (minimum is not None and value < minimum):
-            raise ConfigError(f"{self._where(key)}: out of range: {value!r}")
-        return float(value)
-
-    def integer(self, key: str, default: int) -> int:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{self._where(key)}: must be a whole number of at least 1")
-        return value
-
-    def day(self, key: str, default: str | None) -> str | None:
-        value = self.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, date):
-            return value.isoformat()[:10]
-        try:
-            return date.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            raise ConfigError(f"{self._where(key)}: must be a date YYYY-MM-DD: {value!r}") from None
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise ConfigError(f"unknown key{'s' if len(unknown) > 1 else ''} in "
-                              f"{'[' + self.name + ']' if self.name else 'the top level'}: {', '.join(unknown)}")
+def _explain(exc: ValidationError) -> str:
+    """Every problem pydantic found, in the file's terms (``[http]``, ``http.tries``), one after another."""
+    problems: list[str] = []
+    unknown: dict[str, list[str]] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        where = ".".join(loc)
+        if error["type"] == "unexpected_keyword_argument":
+            unknown.setdefault(".".join(loc[:-1]), []).append(loc[-1])
+        elif error["type"] == "dataclass_type":
+            problems.append(f"[{where}] must be a table")
+        else:  # a check above said why (pydantic's own words should not occur)
+            why = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+            problems.append(f"{where}: {why}")
+    for name, keys in unknown.items():
+        problems.append(f"unknown key{'s' if len(keys) > 1 else ''} in "
+                        f"{f'[{name}]' if name else 'the top level'}: {', '.join(sorted(keys))}")
+    return "; ".join(problems)

@@ -1,4 +1,4 @@
-"""One polite HTTP client for every live source (standard library only).
+"""One polite HTTP client for every live source.
 
 Politeness is the whole point of this module: arXiv asks for at most one
 request every 3 seconds and a User-Agent that says who is calling, and both
@@ -15,25 +15,31 @@ Retry-After when busy. So every request here
   :class:`FetchError` with the last reason.
 
 Other 4xx answers are not retried: asking again would get the same answer.
+
+httpx does the HTTP (keep-alive, gzip, redirects, timeouts). Pacing and
+retries stay here, as no library does them this way: httpx retries only
+failed connections; urllib3's ``Retry`` retries inside one call (skipping
+the per-host pause), cannot retry a body the caller rejects, sleeps any
+Retry-After with ``time.sleep`` (no ``max_wait``, no waking when the
+scheduler stops) and waits 0 s before its first retry; tenacity would need
+the same wait and give-up code as configuration, longer than the loop.
 """
 
 from __future__ import annotations
 
-import gzip
-import http.client
 import logging
 import random
+import ssl
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-import zlib
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.message import Message
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+import httpx
 
 from .. import __version__
 from .config import HttpSettings
@@ -66,12 +72,20 @@ class InvalidBody(Exception):
     """Raised by a caller's ``check``: the answer was damaged (e.g. invalid XML); fetch it again."""
 
 
+@dataclass(eq=False)  # eq would make it unhashable, which exceptions should not be
+class _TryAgain(Exception):
+    """One try failed in a way that asking again may fix; ``wait`` is the server's Retry-After, if any."""
+
+    reason: str
+    wait: float | None = None
+
+
 @dataclass
 class Response:
     url: str  # the URL asked for, with its query
     status: int
-    body: bytes
-    headers: Message
+    body: bytes  # decompressed
+    headers: httpx.Headers
 
 
 def user_agent(contact: str) -> str:
@@ -90,7 +104,8 @@ class PoliteClient:
     """GET with per-host pacing, Retry-After, backoff with jitter and bounded tries.
 
     Safe to share between threads; ``sleep``, ``clock`` and ``jitter`` can be
-    replaced in tests.
+    replaced in tests (and ``sleep`` by an event's ``wait``, so that a stop
+    cuts a pause short).
     """
 
     def __init__(
@@ -109,6 +124,13 @@ class PoliteClient:
         self.requests = 0  # requests sent, retries included
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._http = httpx.Client(
+            headers={"User-Agent": self.user_agent},
+            timeout=settings.timeout,
+            follow_redirects=True,
+            verify=ssl.create_default_context(),  # the system's trust store, as with urllib, not certifi's
+        )
+        weakref.finalize(self, self._http.close)  # kept-alive connections end with the client
 
     def get(
         self,
@@ -126,39 +148,44 @@ class PoliteClient:
         """
         full = url + ("?" + urllib.parse.urlencode(params) if params else "")
         tries = self.settings.tries
-        reason = ""
+        reason = "no tries allowed"
         for attempt in range(1, tries + 1):
-            wait: float | None = None
             try:
-                response = self._once(full, delay)
-            except (urllib.error.URLError, http.client.HTTPException, OSError, EOFError, zlib.error) as exc:
-                reason = _describe(exc)
-            else:
-                if 200 <= response.status < 300:
-                    if check is None:
-                        return response
-                    try:
-                        check(response)
-                        return response
-                    except InvalidBody as exc:
-                        reason = f"damaged answer: {exc}"
-                elif response.status in _RETRY_AFTER_STATUSES:
-                    reason = f"HTTP {response.status}"
-                    wait = _retry_after(response.headers.get("Retry-After"))
-                    if wait is not None and wait > self.settings.max_wait:
-                        raise FetchError(full, f"HTTP {response.status}: the server asks to retry after {wait:.0f} s, "
-                                               f"more than max_wait ({self.settings.max_wait:.0f} s); try again later")
-                elif response.status >= 500:
-                    reason = f"HTTP {response.status}"
-                else:
-                    raise HttpStatusError(full, response.status, response.body)
-            if attempt == tries:
-                break
-            if wait is None:
-                wait = self._backoff(attempt)
-            log.warning("%s: %s; retrying in %.1f s (try %d of %d)", full, reason, wait, attempt + 1, tries)
-            self.sleep(wait)
+                return self._try(full, delay, check)
+            except _TryAgain as failure:
+                reason, wait = failure.reason, failure.wait
+            if attempt < tries:
+                wait = self._backoff(attempt) if wait is None else wait
+                log.warning("%s: %s; retrying in %.1f s (try %d of %d)",
+                            full, reason, wait, attempt + 1, tries)
+                self.sleep(wait)
         raise FetchError(full, f"gave up after {tries} {'try' if tries == 1 else 'tries'}: {reason}")
+
+    def _try(self, url: str, delay: float, check: Callable[[Response], None] | None) -> Response:
+        """One request, judged: the answer, :class:`_TryAgain`, or a :class:`FetchError` for good."""
+        try:
+            response = self._once(url, delay)
+        except httpx.TooManyRedirects as exc:
+            raise FetchError(url, str(exc)) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise _TryAgain(_describe(exc)) from exc
+        status = response.status
+        if 200 <= status < 300:
+            try:
+                if check is not None:
+                    check(response)
+            except InvalidBody as exc:
+                raise _TryAgain(f"damaged answer: {exc}") from exc
+            return response
+        if status in _RETRY_AFTER_STATUSES:
+            wait = _retry_after(response.headers.get("Retry-After"))
+            if wait is not None and wait > self.settings.max_wait:
+                raise FetchError(url, f"HTTP {status}: the server asks to retry after {wait:.0f} s, "
+                                      f"more than max_wait ({self.settings.max_wait:.0f} s); try again later")
+            raise _TryAgain(f"HTTP {status}", wait)
+        if status >= 500:
+            raise _TryAgain(f"HTTP {status}")
+        raise HttpStatusError(url, status, response.body)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random."""
@@ -176,17 +203,10 @@ class PoliteClient:
             self.requests += 1
 
     def _once(self, url: str, delay: float) -> Response:
+        """Send one GET after this host's pause; 4xx/5xx answers are returned too (arXiv's error feed)."""
         self._wait_turn(urllib.parse.urlsplit(url).netloc, delay)
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.settings.timeout) as answer:
-                status, headers, body = answer.status, answer.headers, answer.read()
-        except urllib.error.HTTPError as exc:  # 4xx/5xx still carry a body (arXiv's error feed)
-            status, headers = exc.code, exc.headers
-            body = exc.read()
-        if (headers.get("Content-Encoding") or "").lower() == "gzip":
-            body = gzip.decompress(body)
-        return Response(url, status, body, headers)
+        answer = self._http.get(url)
+        return Response(url, answer.status_code, answer.content, answer.headers)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -201,23 +221,18 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: httpx.HTTPError) -> str:
     """One line for a network error."""
-    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
-        inner = exc.reason
-        if isinstance(inner, TimeoutError) or "timed out" in str(inner):
-            return "timed out"
-        return f"cannot connect ({inner})"
-    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+    if isinstance(exc, httpx.TimeoutException):
         return "timed out"
-    if isinstance(exc, http.client.IncompleteRead):
-        return f"connection closed mid-answer ({len(exc.partial)} bytes read)"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
-        return f"damaged gzip answer ({exc})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({exc})"
+    if isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError)):
+        return f"connection broken mid-answer ({exc})"
+    if isinstance(exc, httpx.DecodingError):
+        return f"damaged compressed answer ({exc})"
     return f"{type(exc).__name__}: {exc}"

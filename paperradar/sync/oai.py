@@ -18,7 +18,6 @@ import logging
 from typing import Any
 
 from ..sources.arxiv_xml import OaiError, oai_resumption
-from ..store import sync_state
 from .run import Run, SyncContext, SyncFailed, checked, execute
 
 SOURCE = "arxiv-oai"
@@ -41,13 +40,13 @@ def sync(ctx: SyncContext, set_spec: str | None, from_date: str | None = None, u
 
 
 def _next_from(ctx: SyncContext, set_spec: str, prefix: str) -> str | None:
-    started = sync_state.last_open_ended_start(ctx.store, ctx.config.arxiv_oai.base_url, set_spec, prefix)
+    started = ctx.store.last_open_ended_start(ctx.config.arxiv_oai.base_url, set_spec, prefix)
     return started[:10] if started else ctx.config.arxiv_oai.from_date
 
 
 def _harvest(ctx: SyncContext, run: Run, set_spec: str, prefix: str, from_date: str, until_date: str) -> None:
     settings = ctx.config.arxiv_oai
-    harvest = sync_state.open_harvest(ctx.store, settings.base_url, set_spec, prefix, from_date, until_date)
+    harvest = ctx.store.open_harvest(settings.base_url, set_spec, prefix, from_date, until_date)
     if harvest.token:
         run.note(f"resuming an interrupted harvest at page {harvest.pages + 1} "
                  f"({harvest.records} records already imported)")
@@ -69,7 +68,7 @@ def _harvest(ctx: SyncContext, run: Run, set_spec: str, prefix: str, from_date: 
                 restarted = True
                 run.note(f"the server no longer accepts the stored resumption token (badResumptionToken); "
                          f"restarting the harvest from {from_date or 'the beginning'}")
-                sync_state.restart_harvest(ctx.store, harvest)
+                ctx.store.restart_harvest(harvest)
                 continue
             raise SyncFailed(str(exc)) from exc
         resumption = oai_resumption(response.body)

@@ -7,8 +7,11 @@ guarantees hold for all of them:
    (damaged answers are fetched again; the service's own error answers
    raise at once);
 2. import it with :func:`paperradar.importer.import_bytes`, the same
-   pipeline as ``paperradar import`` (merge, keyword index), then call
-   :func:`~paperradar.sync.hooks.after_import`;
+   pipeline as ``paperradar import`` (merge, keyword index), then embed what
+   it brought with :meth:`paperradar.app.Radar.refresh` (the saved vector
+   index is rewritten only once ``INDEX_EVERY`` vectors changed: searches see
+   the rest through the store's vector log, so a long harvest does not
+   rewrite it page after page);
 3. add the page to the run's row (and, for OAI-PMH, move the harvest's
    resumption token on) in one transaction.
 
@@ -24,16 +27,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..app import Radar
 from ..importer import ImportSummary, import_bytes
 from ..model import FormatError
 from ..sources import parser_for
 from ..sources.arxiv_xml import ArxivApiError, OaiError
-from ..store import SQLiteStore, sync_state
+from ..store import Store
+from ..store import sync_state
 from .config import SyncConfig
-from .hooks import after_import
 from .http import FetchError, InvalidBody, PoliteClient, Response
 
 log = logging.getLogger("paperradar.sync")
+
+INDEX_EVERY = 5000  # vector changes that make a sync rewrite the saved vector index
 
 
 class SyncFailed(Exception):
@@ -48,11 +54,15 @@ class Cancelled(Exception):
 class SyncContext:
     """What every source client needs: where to store, how to behave, how to fetch."""
 
-    store: SQLiteStore
+    radar: Radar
     config: SyncConfig
     client: PoliteClient
     cancel: threading.Event = field(default_factory=threading.Event)
     embed: bool = True  # embed what each page brought (``sync --no-embed``: later, with ``paperradar embed``)
+
+    @property
+    def store(self) -> Store:
+        return self.radar.store
 
     def checkpoint(self) -> None:
         """Called before each request: stop here if asked to (nothing is half done)."""
@@ -61,12 +71,12 @@ class SyncContext:
 
 
 def make_context(
-    store: SQLiteStore, config: SyncConfig, cancel: threading.Event | None = None, embed: bool = True
+    radar: Radar, config: SyncConfig, cancel: threading.Event | None = None, embed: bool = True
 ) -> SyncContext:
     """A context whose client's pauses end early once ``cancel`` is set."""
     cancel = cancel or threading.Event()
     client = PoliteClient(config.contact, config.http, sleep=cancel.wait)
-    return SyncContext(store, config, client, cancel, embed)
+    return SyncContext(radar, config, client, cancel, embed)
 
 
 def checked(fmt: str) -> Callable[[Response], None]:
@@ -99,7 +109,7 @@ class Run:
         self.request = request
         self.notes: list[str] = []
         self.pages = 0
-        self.id = sync_state.start_run(store, source, request)
+        self.id = store.start_sync_run(source, request)
 
     def import_page(
         self,
@@ -110,8 +120,9 @@ class Run:
         complete_list_size: int | None = None,
     ) -> ImportSummary:
         """Import one checked answer, run the after-import hook, record the page."""
-        summary = import_bytes(self.store, response.body, response.url, fmt)
-        after_import(self.store, summary, embed=self.ctx.embed)
+        summary = import_bytes(self.ctx.radar, response.body, response.url, fmt)
+        if self.ctx.embed and (summary.new or summary.updated):
+            self.ctx.radar.refresh(embed=True, index_after=INDEX_EVERY)
         if summary.errors:  # the check parsed it, so only a store problem lands here
             raise SyncFailed("; ".join(summary.errors))
         counts = sync_state.Counts(
@@ -121,7 +132,7 @@ class Run:
             unchanged=summary.unchanged,
             rejected=sum(summary.rejected.values()),
         )
-        sync_state.record_page(self.store, self.id, counts, harvest, token, complete_list_size)
+        self.store.record_sync_page(self.id, counts, harvest, token, complete_list_size)
         self.pages += 1
         log.info("%s: page %d: %d records (%d new, %d updated, %d unchanged%s)", self.source, self.pages, counts.records,
                  counts.new, counts.updated, counts.unchanged,
@@ -155,11 +166,11 @@ def execute(ctx: SyncContext, source: str, request: dict[str, Any], work: Callab
         log.warning("%s: %s", source, error)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
-        sync_state.finish_run(store, run.id, sync_state.INTERRUPTED if interrupted else sync_state.FAILED,
+        store.finish_sync_run(run.id, sync_state.INTERRUPTED if interrupted else sync_state.FAILED,
                               "interrupted" if interrupted else f"{type(exc).__name__}: {exc}", run.notes)
         raise
-    sync_state.finish_run(store, run.id, status, error, run.notes)
-    return sync_state.run(store, run.id)
+    store.finish_sync_run(run.id, status, error, run.notes)
+    return store.sync_run(run.id)
 
 
 def describe(request: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..store import sync_state
+from ..store import Store
 from . import arxiv_api, hf, oai, rss
 from .config import SOURCES
 from .run import SyncContext
@@ -35,10 +35,10 @@ def sync_all(ctx: SyncContext) -> list[dict[str, Any]]:
     return reports
 
 
-def status(store: Any) -> dict[str, Any]:
+def status(store: Store) -> dict[str, Any]:
     """The last run of every source (None if it never ran) and the harvests a run would resume."""
-    last = sync_state.last_runs(store)
+    last = store.last_sync_runs()
     return {
         "sources": {source: last.get(source) for source in SOURCES},
-        "open_harvests": [h.as_json() for h in sync_state.open_harvests(store)],
+        "open_harvests": [h.as_json() for h in store.open_harvests()],
     }

@@ -1,12 +1,19 @@
 """Run ``sync --all`` on the configured schedule in a background thread.
 
-Used by ``paperradar sync --all --every`` now, and meant for ``serve --sync``
-later: the web server starts a :class:`Scheduler` and stops it on shutdown.
+Used by ``paperradar sync --all --every`` and by ``serve --sync``: the web
+server starts a :class:`Scheduler` and stops it on shutdown.
 The first run starts at once, the next ``every`` seconds after the previous
 one started (at once if a run took longer). A failing run is logged and the
 schedule goes on. :meth:`Scheduler.stop` wakes the thread from its wait and
 asks a run in progress to stop before its next request; what it stopped
 (an OAI-PMH harvest) resumes at the next page on the next run.
+
+A thread waiting on an Event rather than APScheduler (3.x), which would not
+be sturdier here: it times runs by the wall clock (a clock change moves
+them; this loop uses the monotonic clock), skips a run that would overlap
+a late one with a warning instead of starting it at once, and can neither
+ask a running job to stop nor be joined with a timeout, so the Event, the
+counters and the join would all still be needed on top of it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..store import SQLiteStore
+from ..app import Radar
 from .config import SyncConfig
 from .run import make_context
 from .runner import sync_all
@@ -73,7 +80,7 @@ class Scheduler:
 
 
 def start_sync_schedule(
-    store: SQLiteStore,
+    radar: Radar,
     config: SyncConfig,
     every: float | None = None,
     on_reports: Callable[[list[dict[str, Any]]], None] | None = None,
@@ -82,17 +89,17 @@ def start_sync_schedule(
     """Start running ``sync --all`` every ``every`` seconds (default: the config's schedule).
 
     ``on_reports`` gets each round's run reports (the CLI prints them);
-    ``embed`` embeds what each page brought (see :mod:`paperradar.sync.hooks`).
+    ``embed`` embeds what each page brought (see :mod:`paperradar.sync.run`).
     """
 
     def job() -> None:
         try:
             reports = sync_all(ctx)
         finally:
-            store.close()  # this thread's connection; the next round opens a fresh one
+            radar.store.close()  # this thread's connection; the next round opens a fresh one
         if on_reports is not None:
             on_reports(reports)
 
     scheduler = Scheduler(job, every or config.every)
-    ctx = make_context(store, config, cancel=scheduler.stopping, embed=embed)
+    ctx = make_context(radar, config, cancel=scheduler.stopping, embed=embed)
     return scheduler.start()

@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from ..store import SQLiteStore
+from ..app import Radar
 from .common import JSON, HTTPError, render
 
 log = logging.getLogger("paperradar.web")
@@ -85,15 +85,13 @@ class Guard:
             await response(scope, receive, wrapped)
 
 
-def create_app(store: SQLiteStore, site_name: str = "paperradar", catch_up_index: bool = True) -> FastAPI:
-    """The web app over ``store``. With ``catch_up_index``, the keyword index first indexes
-    whatever the store holds that it lacks (an interrupted import), so search sees every paper."""
+def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool = True) -> FastAPI:
+    """The web app over ``radar``. With ``catch_up_index``, the derived indexes are first brought up
+    to date (an interrupted import, an index made from another database), so search sees every paper."""
     from . import atom, browse, feed, meta, papers, search, trending
 
     if catch_up_index:
-        from ..cli.common import refresh_index
-
-        refresh_index(store)
+        radar.refresh()
     app = FastAPI(
         title="paperradar",
         version=__version__,
@@ -105,7 +103,7 @@ def create_app(store: SQLiteStore, site_name: str = "paperradar", catch_up_index
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.store = store
+    app.state.radar = radar
     app.state.site_name = site_name
     for module in (feed, trending, search, papers, browse, atom, meta):
         app.include_router(module.router)

@@ -13,8 +13,10 @@ from starlette.responses import Response
 from .. import __version__
 from ..citation import links
 from ..rank import trending as trends
-from ..rank.search import MODES, Filters, search
-from .common import bad, category_param, choice_param, paper_url, query_param, store_of, url
+from ..rank.fusion import MODES
+from ..rank.search import search
+from ..store import Filters
+from .common import bad, category_param, choice_param, paper_url, query_param, radar_of, store_of, url
 from .feed import default_day
 
 router = APIRouter()
@@ -103,7 +105,7 @@ def search_atom(request: Request, q: str | None = Query(None, description="the q
         raise bad("q is required: the search this feed follows")
     chosen = choice_param(mode, "mode", MODES, "hybrid") or "hybrid"
     cat = category_param(category)
-    rows = search(store_of(request), query, chosen, Filters(category=cat), limit=ENTRIES)
+    rows = search(radar_of(request), query, chosen, Filters(category=cat), limit=ENTRIES)
     return atom(request, f"search {query[:100]!r}", rows, url("/search", q=query, mode=mode, category=cat))
 
 

@@ -20,6 +20,7 @@ from .common import (
     page_param,
     pages,
     render,
+    radar_of,
     store_of,
     twin,
     url,
@@ -43,7 +44,7 @@ def _listing(rows: list[dict[str, Any]], total: int, page: int) -> dict[str, Any
 def author_data(request: Request, name_: str, page_: str | None) -> dict[str, Any]:
     name = name_param(name_)
     page = page_param(page_)
-    rows, total = author_papers(store_of(request), name, PER_PAGE, (page - 1) * PER_PAGE)
+    rows, total = author_papers(radar_of(request), name, PER_PAGE, (page - 1) * PER_PAGE)
     coauthors: dict[str, int] = {}
     for r in rows:
         for a in r["authors"]:

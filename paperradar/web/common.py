@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -23,7 +24,8 @@ from starlette.responses import HTMLResponse, Response
 from ..citation import links
 from ..present import snippet_html, snippet_text
 from ..rank import feed as feeds
-from ..store import SQLiteStore
+from ..app import Radar
+from ..store import Store
 from .tex import excerpt, tex_html
 
 MAX_QUERY_CHARS = 10_000  # a pasted abstract (about 2,000 characters) is a query; a book is not
@@ -168,8 +170,13 @@ def url(path: str, **params: Any) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def store_of(request: Request) -> SQLiteStore:
-    return request.app.state.store  # type: ignore[no-any-return]
+def radar_of(request: Request) -> Radar:
+    """The system the app was built around (see :func:`paperradar.web.create_app`)."""
+    return request.app.state.radar  # type: ignore[no-any-return]
+
+
+def store_of(request: Request) -> Store:
+    return radar_of(request).store
 
 
 # -- how a paper is shown --------------------------------------------------------
@@ -187,7 +194,7 @@ def category_url(category: str) -> str:
     return "/categories/" + quote(category, safe="")
 
 
-def card(row: dict[str, Any], excerpt_chars: int = 280) -> dict[str, Any]:
+def card(row: Mapping[str, Any], excerpt_chars: int = 280) -> dict[str, Any]:
     """What a list item shows of a paper (title and excerpt rendered, TeX included)."""
     authors = row["authors"]
     out = {
@@ -207,7 +214,7 @@ def card(row: dict[str, Any], excerpt_chars: int = 280) -> dict[str, Any]:
     return out
 
 
-def _snippet(row: dict[str, Any]) -> Markup:
+def _snippet(row: Mapping[str, Any]) -> Markup:
     """The highlighted fragment, with "…" where it cuts the abstract."""
     plain = snippet_text(row["snippet"]).strip()
     abstract = (row["abstract"] or "").strip()
@@ -216,7 +223,7 @@ def _snippet(row: dict[str, Any]) -> Markup:
     return Markup(head + snippet_html(row["snippet"]).strip() + tail)
 
 
-def with_links(paper: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+def with_links(paper: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     """A paper's public JSON plus its page on this site and its outside links."""
     paper["links"] = links(row)
     paper["url"] = paper_url(row["id"])

@@ -18,7 +18,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ..citation import bibtex, links
 from ..present import paper_json
-from ..rank.similar import FACETS, NotEmbedded, UnknownPaper, similar
+from ..rank.fusion import NotEmbedded
+from ..rank.similar import FACETS, UnknownPaper, similar
 from .common import (
     JSON,
     HTTPError,
@@ -27,6 +28,7 @@ from .common import (
     int_param,
     paper_url,
     render,
+    radar_of,
     store_of,
     text_param,
     twin,
@@ -54,7 +56,7 @@ def similar_rows(request: Request, row: dict[str, Any], facet: str | None, limit
                  ) -> tuple[list[dict[str, Any]], str | None]:
     """Similar papers, or none and the reason (the paper has no embedding yet)."""
     try:
-        return similar(store_of(request), row["id"], facet=facet, limit=limit), None
+        return similar(radar_of(request), row["id"], facet=facet, limit=limit), None
     except NotEmbedded:
         return [], "Similar papers are not computed yet for this paper (run `paperradar embed`)."
     except UnknownPaper as exc:  # deleted between the two reads

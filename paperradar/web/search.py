@@ -12,7 +12,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ..present import paper_json
-from ..rank.search import MODES, Filters, NotEmbedded, search
+from ..rank.fusion import MODES, NotEmbedded
+from ..rank.search import search
+from ..store import Filters
 from .common import (
     JSON,
     HTTPError,
@@ -24,7 +26,7 @@ from .common import (
     page_param,
     query_param,
     render,
-    store_of,
+    radar_of,
     text_param,
     twin,
     url,
@@ -54,7 +56,7 @@ def search_data(request: Request, q: str | None, mode_: str | None, category_: s
     notice = None
     if query:
         try:
-            rows = search(store_of(request), query, mode, filters, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
+            rows = search(radar_of(request), query, mode, filters, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
         except ValueError as exc:
             raise bad(str(exc)) from exc
         except NotEmbedded as exc:  # semantic search before `paperradar embed` ran

@@ -1,0 +1,295 @@
+"""The running system: one object that owns the store and every index derived from it.
+
+:class:`Radar` is built once from ``--db`` (by the CLI, by ``serve``) and
+handed to every surface; rankers take it to reach the keyword index, the
+vector index and the encoder. Nothing is found through module globals.
+
+The store is the truth; the keyword index, the document vectors, the vector
+index and the sentence vectors are derived from it. :meth:`Radar.refresh`
+is the one place that brings them up to date (``import``, ``sync``,
+``serve``, ``embed`` and ``search`` all call it); an import streams its rows
+into the keyword index through :meth:`Radar.indexing`, which belongs to the
+same bookkeeping. An index folder made from another database (a restored
+backup next to a newer index) is rebuilt, never served: see
+:mod:`paperradar.store.marks`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .index.embed import (
+    EmbedReport,
+    current_model,
+    embed_documents,
+    embed_sentences,
+    model_key,
+    progress_bar,
+    text_hash,
+)
+from .index.encoder import DIM, Encoder
+from .index.keyword import MARK, META_SEQ, IndexBusy, KeywordIndex, index_dir
+from .index.vectors import VectorIndex
+from .store import MergeResult, Store, open_store
+
+SAVE_EVERY = 20_480  # a long embedding run saves the vector index this often, so searches meanwhile stay fast
+FOREIGN_WAIT = 600.0  # seconds to wait for the index writer when an index must be rebuilt before use
+
+
+@dataclass
+class Refreshed:
+    """What one :meth:`Radar.refresh` did."""
+
+    keyword: int = 0  # papers (re)indexed by keyword
+    embedding: EmbedReport | None = None
+
+
+class Radar:
+    """The store, its keyword index, its vector index and the encoder, opened once and shared."""
+
+    def __init__(self, store: Store, encoder: Encoder | None = None) -> None:
+        self.store = store
+        self._encoder = encoder
+        self._keyword: KeywordIndex | None = None
+        self._vectors: VectorIndex | None = None
+        self._opening = threading.Lock()
+        self.embedding: EmbedReport | None = None  # the embedding run in progress (serve --embed), if any
+
+    @classmethod
+    def open(cls, location: str) -> Radar:
+        """The system over the database at ``location`` (a path or URL; see :func:`open_store`)."""
+        return cls(open_store(location))
+
+    def close(self) -> None:
+        """Close this thread's database connection (indexes need no closing)."""
+        self.store.close()
+
+    # -- the parts ------------------------------------------------------------
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        """The keyword index beside the database, opened on first use; one made from another
+        database is rebuilt before it is first served."""
+        with self._opening:
+            if self._keyword is not None:
+                return self._keyword
+            index = KeywordIndex(index_dir(self.store.path))
+            if self._keyword_foreign(index):
+                index.writer(wait=FOREIGN_WAIT)
+                try:
+                    self._catch_up_keyword(index, True, None)
+                finally:
+                    index.close()
+                index.refresh()
+            self._keyword = index
+            return index
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The current model's vector index beside the database (opened on first use, no model loaded)."""
+        with self._opening:
+            if self._vectors is None:
+                self._vectors = VectorIndex(self.store, current_model(), DIM)
+            return self._vectors
+
+    @property
+    def encoder(self) -> Encoder:
+        """The text encoder (loaded on first use: semantic queries, embedding)."""
+        with self._opening:
+            if self._encoder is None:
+                self._encoder = Encoder.load()
+            return self._encoder
+
+    @property
+    def model(self) -> str:
+        """The current model's key, known without loading it."""
+        return current_model()
+
+    # -- bringing derived indexes up to date -------------------------------------
+
+    def refresh(self, embed: bool = False, progress: bool = False, limit: int | None = None,
+                index_after: int = 0, wait: float = 0.0) -> Refreshed:
+        """Bring every derived index up to date with the database; the only code that does.
+
+        Always: the keyword index indexes what it has not seen (skipped, not
+        waited for, when another process is writing it, unless ``wait``
+        seconds are given), and an index made from another database is
+        rebuilt first. With ``embed``: document vectors for papers that lack
+        a current one (at most ``limit``), the vector index (left alone until
+        ``index_after`` vectors changed since it was saved), then the
+        sentence vectors of similar papers. ``progress`` shows bars on stderr.
+        """
+        done = Refreshed(keyword=self._refresh_keyword(progress, wait))
+        if embed:
+            done.embedding = self._embed(progress, limit, index_after)
+        return done
+
+    @contextmanager
+    def indexing(self) -> Iterator[ImportIndexing]:
+        """An import's hold on the keyword index: caught up first, each stored batch added as it
+        lands (so indexing overlaps parsing), committed and stamped at the end; one import at a time."""
+        index = self.keyword
+        index.writer(wait=FOREIGN_WAIT)  # one writer at a time: wait for another import to finish
+        try:
+            self._catch_up_keyword(index, self._keyword_foreign(index), None)
+            session = ImportIndexing(self, index)
+            yield session
+            if session.added:
+                index.commit()
+                self._keyword_saved(index, self.store.max_seq())
+        finally:
+            index.close()
+        index.refresh()
+
+    def _refresh_keyword(self, progress: bool, wait: float) -> int:
+        index = self.keyword
+        foreign = self._keyword_foreign(index)
+        if not foreign and not self._keyword_behind(index):
+            return 0
+        try:
+            index.writer(wait=max(wait, FOREIGN_WAIT if foreign else 0.0))
+        except IndexBusy:
+            return 0  # an import is writing it and indexes these papers itself
+        try:
+            bar = progress_bar(None, "keyword index", progress)
+            done = self._catch_up_keyword(index, foreign, bar.update)
+            bar.close()
+        finally:
+            index.close()
+        index.refresh()
+        return done
+
+    def _catch_up_keyword(self, index: KeywordIndex, foreign: bool, progress: Callable[[int], Any] | None) -> int:
+        """Index every row the index has not seen (all of them for a foreign index); safe to repeat.
+
+        A row is replaced (deleted, then added) so a catch-up after a crash that
+        came between the index commit and the seq record indexes nothing twice.
+        """
+        seq = 0 if foreign else int(self.store.get_meta(META_SEQ, "0") or 0)
+        if seq and index.count() == 0:
+            seq = 0  # the index directory was removed: rebuild it all
+        if foreign:
+            index.clear()
+        target = self.store.max_seq()
+        if target <= seq and not foreign:
+            return 0
+        done = 0
+        replace = not foreign and index.count() > 0  # rows may be in the index already (a crash after its commit)
+        for batch in self.store.changed_since(seq):
+            index.add(batch, replace=replace)
+            done += len(batch)
+            if progress is not None:
+                progress(len(batch))
+        index.commit()
+        self._keyword_saved(index, target)
+        return done
+
+    def _keyword_saved(self, index: KeywordIndex, seq: int) -> None:
+        """Record a committed keyword index: position and mark in the database, then the stamp beside it."""
+        token = uuid.uuid4().hex
+        with self.store.write() as conn:
+            self.store.set_meta(META_SEQ, str(seq), conn)
+            self.store.add_index_mark(MARK, token, seq, conn)
+        index.write_stamp(token)
+
+    def _keyword_foreign(self, index: KeywordIndex) -> bool:
+        """Whether the keyword index holds documents that were not made from this database."""
+        token = index.stamp()
+        if token is None:
+            return index.count() > 0
+        return not self.store.has_index_mark(MARK, token)
+
+    def _keyword_behind(self, index: KeywordIndex) -> bool:
+        """True when the store holds rows the index has not seen (cheap: two small reads)."""
+        seq = int(self.store.get_meta(META_SEQ, "0") or 0)
+        return self.store.max_seq() > seq or (seq > 0 and index.count() == 0)
+
+    def _embed(self, progress: bool, limit: int | None, index_after: int) -> EmbedReport:
+        enc = self.encoder
+        report = EmbedReport(model_key(enc))
+        if report.model != current_model():
+            raise RuntimeError(f"encoder {report.model} is not the default {current_model()}")
+        self.embedding = report
+        started = time.perf_counter()
+
+        def save_index() -> None:
+            report.indexed += self.vectors.update()  # keeps searches' exact backlog small
+
+        try:
+            embed_documents(self.store, enc, report, progress, limit=limit, every=(SAVE_EVERY, save_index))
+            bar = progress_bar(None, "vector index", progress)
+            report.indexed += self.vectors.update(progress=bar.update, min_changes=index_after)
+            bar.close()
+            report.seconds = time.perf_counter() - started
+            embed_sentences(self.store, enc, report, progress, limit=limit)
+        except KeyboardInterrupt:
+            report.interrupted = True
+            raise
+        finally:
+            report.seconds = report.seconds or time.perf_counter() - started
+            self.embedding = None
+        return report
+
+    def refresh_in_background(self, on_done: Callable[[Any], None] | None = None) -> threading.Thread:
+        """:meth:`refresh` with embedding in a daemon thread (``serve --embed``: the site is up meanwhile).
+
+        Searches use the vectors as they are committed; ``on_done`` gets the
+        embedding report, or the exception if it failed.
+        """
+
+        def work() -> None:
+            try:
+                result: Any = self.refresh(embed=True).embedding
+            except Exception as exc:  # noqa: BLE001 - reported to the caller, never kills the server
+                result = exc
+            finally:
+                self.store.close()  # this thread's connection
+            if on_done is not None:
+                on_done(result)
+
+        thread = threading.Thread(target=work, name="paperradar-embed", daemon=True)
+        thread.start()
+        return thread
+
+    # -- how far the derived data is ------------------------------------------------
+
+    def embed_status(self) -> dict[str, Any]:
+        """How far embedding is: papers, embedded with the current model, pending, in the vector index."""
+        model = self.model
+        todo = self.store.pending_vectors(model, text_hash)
+        models = self.store.vector_models()
+        return {
+            "model": model, "papers": self.store.count(), "embedded": models.get(model, 0),
+            "pending": len(todo.rowids), "missing": todo.missing, "changed": todo.changed,
+            "sentences": self.store.sentence_vector_count(model),
+            "sentences_pending": len(self.store.sentences_pending(model, limit=10**9)),
+            "indexed": len(self.vectors),
+            "other_models": {m: n for m, n in models.items() if m != model},
+        }  # fmt: skip
+
+
+class ImportIndexing:
+    """What an import holds while it writes: add each stored batch's rows, or catch up after a
+    one-transaction (``--strict``) import."""
+
+    def __init__(self, radar: Radar, index: KeywordIndex) -> None:
+        self._radar = radar
+        self._index = index
+        self.added = False
+
+    def add(self, result: MergeResult) -> None:
+        """Index the rows one merged batch wrote (replacing older copies only when some were updated)."""
+        if result.rows:
+            self._index.add(result.rows, replace=result.updated > 0)
+            self.added = True
+
+    def catch_up(self) -> None:
+        """Index whatever the store holds that the index lacks (after a --strict import's commit)."""
+        self._radar._catch_up_keyword(self._index, False, None)
+

@@ -1,0 +1,162 @@
+"""What the rest of paperradar may ask of a store: the records it returns and the :class:`Store` protocol.
+
+Surfaces and rankers are written against :class:`Store`, never against a
+backend, so a second backend (PostgreSQL) implements the same protocol and
+runs the same tests. Every backend keeps its SQL inside ``paperradar/store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypedDict
+
+import numpy as np
+
+from ..model import Paper
+
+
+class StoredPaper(TypedDict, total=False):
+    """One paper as the store holds it (``get`` adds ``sources`` and ``upvote_sources``).
+
+    Rankers never add keys to it: a ranked result wraps it (see
+    :class:`paperradar.rank.ranked.Ranked`).
+    """
+
+    rowid: int
+    id: str
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    published: str | None
+    updated: str | None
+    version: int | None
+    comment: str | None
+    journal_ref: str | None
+    doi: str | None
+    links: dict[str, str]
+    extra: dict[str, Any]
+    upvotes: int
+    title_key: str
+    field_dates: dict[str, str]
+    created_at: str
+    changed_at: str
+    seq: int
+    sources: list[dict[str, Any]]
+    upvote_sources: list[dict[str, Any]]
+
+
+@dataclass
+class Filters:
+    """The one filter type: keyword, semantic and hybrid search, and the feed, read it alike.
+
+    ``category`` matches any of a paper's categories (case-insensitive);
+    ``author`` is a name as written (see :func:`paperradar.index.query.author_clause`);
+    ``since``/``until`` bound the first-listing day, ``YYYY-MM-DD``, inclusive.
+    """
+
+    category: str | None = None
+    author: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.category or self.author is not None or self.since or self.until)
+
+
+@dataclass
+class MergeResult:
+    """What one merged batch did: counts by record, and the rows written (as stored) with their seq."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rows: list[StoredPaper] = field(default_factory=list)
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Papers to embed: ``rowids`` in embedding order; ``missing`` of them have no vector of this model."""
+
+    rowids: list[int]
+    missing: int
+    changed: int
+    checked_seq: int  # record with ``mark_vectors_checked`` once all are embedded
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written as asked (the message names the path and the cause)."""
+
+
+class Store(Protocol):
+    """Everything surfaces, rankers and indexes use. One method per question; rows are :class:`StoredPaper`."""
+
+    path: str
+
+    # -- the store itself -------------------------------------------------------
+    def close(self) -> None: ...
+    def write(self) -> AbstractContextManager[Any]: ...
+    def get_meta(self, key: str, default: str | None = None) -> str | None: ...
+    def set_meta(self, key: str, value: str, conn: Any = None) -> None: ...
+
+    # -- papers (store/papers.py) -------------------------------------------------
+    def merge(self, papers: list[Paper], origin: str, conn: Any = None) -> MergeResult: ...
+    def add_vote(self, paper_id: str, site: str = "local", delta: int = 1) -> int: ...
+    def get(self, paper_id: str) -> StoredPaper | None: ...
+    def rows(self, rowids: list[int]) -> dict[int, StoredPaper]: ...
+    def rowids(self, paper_ids: list[str]) -> dict[str, int]: ...
+    def changed_since(self, seq: int, batch: int = 5000) -> Iterator[list[StoredPaper]]: ...
+    def max_seq(self) -> int: ...
+    def count(self) -> int: ...
+    def stats(self) -> dict[str, Any]: ...
+    def feed(self, start: str, end: str, category: str | None = None, limit: int = 50,
+             offset: int = 0) -> tuple[list[StoredPaper], int]: ...
+
+    # -- browsing (store/browse.py) -----------------------------------------------
+    def latest_day(self, on_or_before: str | None = None) -> str | None: ...
+    def day_counts(self, start: str, end: str, category: str | None = None) -> list[tuple[str, int]]: ...
+    def category_counts(self, start: str | None = None, end: str | None = None,
+                        limit: int | None = None) -> list[tuple[str, int]]: ...
+    def category_papers(self, category: str, limit: int = 50, offset: int = 0) -> tuple[list[StoredPaper], int]: ...
+    def primary_category_share(self, category: str) -> int: ...
+    def trending_candidates(self, since: str, until: str, category: str | None = None,
+                            limit: int = 5000) -> list[StoredPaper]: ...
+
+    # -- vectors (store/vectors.py) -----------------------------------------------
+    def pending_vectors(self, model: str, text_hash: Callable[[str, str], str]) -> Pending: ...
+    def mark_vectors_checked(self, model: str, seq: int) -> None: ...
+    def paper_texts(self, rowids: list[int]) -> dict[int, tuple[str, str]]: ...
+    def save_vectors(self, model: str, rowids: list[int], hashes: list[str], vectors: np.ndarray) -> None: ...
+    def vector_count(self, model: str) -> int: ...
+    def vector_models(self) -> dict[str, int]: ...
+    def get_vectors(self, model: str, rowids: list[int]) -> tuple[np.ndarray, np.ndarray]: ...
+    def all_vectors(self, model: str, batch: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
+    def max_vector_rowid(self) -> int: ...
+    def vector_log_head(self) -> int: ...
+    def vector_changes(self, seq: int, model: str) -> tuple[int, list[int], np.ndarray, np.ndarray]: ...
+    def prune_vector_log(self, upto: int) -> None: ...
+    def get_sentence_vectors(self, model: str, rowids: list[int]) -> dict[int, tuple[str, np.ndarray]]: ...
+    def save_sentence_vectors(self, model: str, items: list[tuple[int, str, np.ndarray]]) -> None: ...
+    def sentence_vector_count(self, model: str) -> int: ...
+    def sentences_pending(self, model: str, after: int = 0, limit: int = 10_000) -> list[int]: ...
+
+    # -- sync state (store/sync_state.py) ------------------------------------------
+    def start_sync_run(self, source: str, request: dict[str, Any]) -> int: ...
+    def finish_sync_run(self, run_id: int, status: str, error: str | None, notes: list[str]) -> None: ...
+    def record_sync_page(self, run_id: int, counts: Any, harvest: Any = None, token: str | None = None,
+                         complete_list_size: int | None = None) -> None: ...
+    def sync_run(self, run_id: int) -> dict[str, Any]: ...
+    def last_sync_runs(self) -> dict[str, dict[str, Any]]: ...
+    def open_harvest(self, base_url: str, set_spec: str, metadata_prefix: str, from_date: str,
+                     until_date: str) -> Any: ...
+    def restart_harvest(self, harvest: Any) -> None: ...
+    def last_open_ended_start(self, base_url: str, set_spec: str, metadata_prefix: str) -> str | None: ...
+    def open_harvests(self) -> list[Any]: ...
+
+    # -- derived indexes' lineage (store/marks.py) --------------------------------
+    def add_index_mark(self, index: str, token: str, position: int, conn: Any = None) -> None: ...
+    def has_index_mark(self, index: str, token: str) -> bool: ...
