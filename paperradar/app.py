@@ -76,6 +76,8 @@ class Radar:
     def keyword(self) -> KeywordIndex:
         """The keyword index beside the database, opened on first use; one made from another
         database is rebuilt before it is first served."""
+        if self._keyword is not None:  # the common case, without the lock
+            return self._keyword
         with self._opening:
             if self._keyword is not None:
                 return self._keyword
@@ -93,6 +95,8 @@ class Radar:
     @property
     def vectors(self) -> VectorIndex:
         """The current model's vector index beside the database (opened on first use, no model loaded)."""
+        if self._vectors is not None:
+            return self._vectors
         with self._opening:
             if self._vectors is None:
                 self._vectors = VectorIndex(self.store, current_model(), DIM)
@@ -101,6 +105,8 @@ class Radar:
     @property
     def encoder(self) -> Encoder:
         """The text encoder (loaded on first use: semantic queries, embedding)."""
+        if self._encoder is not None:
+            return self._encoder
         with self._opening:
             if self._encoder is None:
                 self._encoder = Encoder.load()

@@ -225,3 +225,35 @@ def test_author_papers_finds_exact_names_accents_folded(web_store) -> None:  # n
     name = web_store.feed("2025-03-20", "2025-03-20", limit=1)[0][0]["authors"][0]
     rows, total = author_papers(Radar(web_store), name)
     assert total >= 1 and all(any(fold(a) == fold(name) for a in r["authors"]) for r in rows)
+
+
+# -- the page registry -------------------------------------------------------------
+
+
+def test_links_are_made_from_the_registered_routes(web_store) -> None:  # noqa: F811
+    from paperradar.web import create_app
+    from paperradar.web.links import linker, url_for, url_or_none
+
+    create_app(Radar(web_store), catch_up_index=False)  # registers every page
+    assert url_for("feed", "json", date="2025-03-20", period=None, category="") == "/api/feed?date=2025-03-20"
+    assert url_for("search", "atom", q="a b", mode="keyword") == "/feeds/search.atom?q=a+b&mode=keyword"
+    assert url_for("paper", "html", paper_id="hep-th/9901001") == "/papers/hep-th/9901001"
+    assert url_for("paper", "json", paper_id="doi:10.1/x y") == "/api/papers/doi:10.1/x%20y"
+    assert url_for("author", "json", name="Mallory/Slash", page=2) == "/api/authors/Mallory%2FSlash?page=2"
+    assert url_for("category", "atom", category="cs.CL") == "/feeds/categories/cs.CL.atom"
+    assert linker("trending", "html", date=None, category="cs.CV")(page=3) == "/trending?category=cs.CV&page=3"
+    assert url_or_none("search", "json", None) is None
+
+
+def test_every_page_is_registered_with_its_twin_documented_and_its_html_hidden(web_store) -> None:  # noqa: F811
+    from paperradar.web import create_app
+    from paperradar.web.links import ROUTES
+
+    spec = create_app(Radar(web_store), catch_up_index=False).openapi()
+    assert {name for name, _ in ROUTES} == {"feed", "search", "trending", "paper", "author", "categories", "category"}
+    for (name, view), route in ROUTES.items():
+        path = "".join(f"{{{part}}}" if i % 2 else part for i, part in enumerate(route.parts))  # as OpenAPI writes it
+        documented = spec["paths"].get(path, {}).get("get")
+        assert (documented is not None) == (view != "html"), (name, view, path)
+        if documented:
+            assert documented["summary"] and documented["operationId"], (name, view)

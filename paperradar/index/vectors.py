@@ -7,7 +7,10 @@ remembers the last ``vector_log`` entry it holds. Two roles:
 - one *writer* at a time (``embed``, an import or sync's embedding step)
   loads the graph, applies the log entries it lacks, and saves it under a
   temporary name renamed into place, then records the log position; a crash
-  anywhere leaves a graph that is behind, never one ahead of the store;
+  anywhere leaves a graph that is behind, never one ahead of the store. The
+  saved state names a token the store holds (:mod:`paperradar.store.marks`):
+  a state made from another database counts as nothing saved, so readers
+  search the stored vectors exactly and the next writer rebuilds it;
 - *readers* (search, similar, the web app) map the saved graph read-only and
   keep the log entries written since in a small exact "delta" searched
   beside it (papers changed since the save are masked in the graph), so
@@ -30,7 +33,6 @@ import json
 import os
 import threading
 import uuid
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..store import Store
+from .flatfile import FlatFile, put_rows
 
 GRAPH = "hnsw.usearch"
 FLAT = "vectors.npy"  # every vector, row = rowid (zeros: none), for exact scoring of candidate sets
@@ -250,7 +253,7 @@ class VectorIndex:
                 flat = self._new_flat()
                 for keys, vecs in self.store.all_vectors(self.model):
                     graph.add(keys, vecs)
-                    flat = _put(flat, keys, vecs, self.dim)
+                    flat = put_rows(flat, keys, vecs, self.dim)
                     applied += len(keys)
                     if progress:
                         progress(len(keys))
@@ -294,7 +297,7 @@ class VectorIndex:
         a paper past the end of the file means a new, larger file."""
         flat = np.load(self.dir / FLAT, mmap_mode="r+")
         if len(keys) and int(keys.max()) >= len(flat):
-            grown = _put(np.array(flat), keys, vecs, self.dim)
+            grown = put_rows(np.array(flat), keys, vecs, self.dim)
             grown[dropped[dropped < len(grown)]] = 0
             del flat
             self._save_flat(grown)
@@ -354,46 +357,6 @@ class VectorIndex:
                 yield
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
-
-
-class FlatFile:
-    """A saved ``.npy`` of float16 rows (row = rowid), read row by row with ``pread``.
-
-    Not memory-mapped on purpose: the kernel maps file pages into a process
-    in large folios, so scoring a few thousand random rows made the whole
-    file count in the reader's RSS (738 MiB for 20,000 rows of 1M, measured).
-    ``pread`` copies just the rows asked for.
-    """
-
-    def __init__(self, path: Path) -> None:
-        with open(path, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read_header(f)
-            self.offset = f.tell()
-        if len(shape) != 2 or fortran or np.dtype(dtype) != np.float16:
-            raise ValueError(f"{path}: not a C-order float16 matrix")
-        self.rows, self.dim = shape
-        self.row_bytes = self.dim * 2
-        self.fd = os.open(path, os.O_RDONLY)
-        self._finalizer = weakref.finalize(self, os.close, self.fd)
-
-    def read(self, keys: np.ndarray) -> np.ndarray:
-        """Rows ``keys`` as float32 (in the order given)."""
-        size, base, fd = self.row_bytes, self.offset, self.fd
-        data = b"".join(os.pread(fd, size, base + key * size) for key in keys.tolist())
-        return np.frombuffer(data, dtype=np.float16).reshape(len(keys), self.dim).astype(np.float32)
-
-
-def _put(flat: np.ndarray, keys: np.ndarray, vecs: np.ndarray, dim: int) -> np.ndarray:
-    """``flat`` with rows ``keys`` set to ``vecs`` (grown, with headroom, when a key is past its end)."""
-    if len(keys) and int(keys.max()) >= len(flat):
-        bigger = np.zeros((int(int(keys.max()) * 1.1) + 1024, dim), dtype=np.float16)
-        bigger[: len(flat)] = flat
-        flat = bigger
-    if len(keys):
-        flat[keys] = vecs.astype(np.float16)
-    return flat
 
 
 def _top(keys: np.ndarray, vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:

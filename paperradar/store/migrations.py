@@ -147,7 +147,7 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER vectors_logged_delete AFTER DELETE ON vectors
         BEGIN INSERT INTO vector_log (paper) VALUES (old.paper); END;
     -- Sentence vectors (title and each sentence of the abstract, float16, n x dim),
-    -- computed when a paper first enters a "similar papers" shortlist and kept:
+    -- made by the embedding pipeline's second pass (paperradar embed):
     -- the re-ranking stage of similar papers compares papers sentence by sentence.
     CREATE TABLE sentence_vectors (
         paper INTEGER PRIMARY KEY REFERENCES papers(rowid) ON DELETE CASCADE,

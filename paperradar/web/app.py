@@ -2,10 +2,10 @@
 
 :func:`create_app` builds it around an open store. Routes live in one module
 per page family (``feed``, ``search``, ``papers``, ``browse``, ``trending``,
-``atom``, ``meta``); this module adds what every response shares: security
-headers (a strict Content-Security-Policy: no inline script or style), a
-``Server-Timing`` header with the time the app spent, and errors as an HTML
-page or, under ``/api/`` and ``/feeds/``, as JSON.
+``meta``), each page declared once with :mod:`.pages`; this module adds what
+every response shares: security headers (a strict Content-Security-Policy: no
+inline script or style), a ``Server-Timing`` header with the time the app
+spent, and errors as an HTML page or, under ``/api/`` and ``/feeds/``, as JSON.
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ class Guard:
 def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool = True) -> FastAPI:
     """The web app over ``radar``. With ``catch_up_index``, the derived indexes are first brought up
     to date (an interrupted import, an index made from another database), so search sees every paper."""
-    from . import atom, browse, feed, meta, papers, search, trending
+    # In the order of the API listing: importing a page family registers its pages, and their
+    # Atom feeds (pages.feeds) in that order.
+    from . import feed, trending, search, papers, browse, meta, pages  # noqa: I001
 
     if catch_up_index:
         radar.refresh()
@@ -105,8 +107,9 @@ def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool
     )
     app.state.radar = radar
     app.state.site_name = site_name
-    for module in (feed, trending, search, papers, browse, atom, meta):
-        app.include_router(module.router)
+    for router in (feed.router, trending.router, search.router, papers.router, browse.router, pages.feeds,
+                   meta.router):
+        app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("paperradar.web", "static")]), name="static")
     app.add_exception_handler(HTTPError, _http_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_error)

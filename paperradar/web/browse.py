@@ -1,76 +1,55 @@
-"""Authors and categories: ``/authors/{name}``, ``/categories``, ``/categories/{cat}`` and their JSON twins."""
+"""Authors and categories: ``/authors/{name}``, ``/categories``, ``/categories/{cat}``, their JSON
+twins, and ``/feeds/categories/{cat}.atom``."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Request
 
-from ..present import paper_json
 from ..rank.authors import author_papers
-from .common import (
-    JSON,
-    author_url,
-    card,
-    category_param,
-    category_url,
-    name_param,
-    page_param,
-    pages,
-    render,
-    radar_of,
-    store_of,
-    twin,
-    url,
-    with_links,
-)
+from . import atom
+from .common import category_param, name_param, page_param, paged, paged_json, radar_of, store_of
+from .links import url_for
+from .pages import Atom, Html, Json, Page, Param, Params, register
 
 router = APIRouter()
 
 PER_PAGE = 50
-_PAGE = Query(None, description="page number, from 1 (50 a page)")
-
-
-def _listing(rows: list[dict[str, Any]], total: int, page: int) -> dict[str, Any]:
-    return {"total": total, "page": page, "pages": pages(total, PER_PAGE), "per_page": PER_PAGE,
-            "papers": [with_links(paper_json(r), r) for r in rows]}
+ENTRIES = 50
+_PAGE = Param("page", "page number, from 1 (50 a page)")
 
 
 # -- authors -------------------------------------------------------------------
 
 
-def author_data(request: Request, name_: str, page_: str | None) -> dict[str, Any]:
-    name = name_param(name_)
-    page = page_param(page_)
-    rows, total = author_papers(radar_of(request), name, PER_PAGE, (page - 1) * PER_PAGE)
+def author_data(request: Request, params: Params) -> dict[str, Any]:
+    """An author's papers, newest first, and who wrote most of them with them."""
+    name = name_param(params["name"] or "")
+    page = page_param(params["page"])
+    rows, total = author_papers(radar_of(request), name, params.size, (page - 1) * params.size)
     coauthors: dict[str, int] = {}
     for r in rows:
         for a in r["authors"]:
             if a != name:
                 coauthors[a] = coauthors.get(a, 0) + 1
     top = sorted(coauthors.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-    return {"name": name, "rows": rows, "total": total, "page": page, "pages": pages(total, PER_PAGE),
-            "coauthors": top}
+    return {"name": name, **paged(rows, total, page, params.size), "coauthors": top}
 
 
-@router.get("/authors/{name:path}", include_in_schema=False)
-def author_page(request: Request, name: str, page: str | None = None) -> Response:
-    data = author_data(request, name, page)
-    return render(request, "author.html", **data, papers=[card(r) for r in data["rows"]],
-                  title=data["name"], first_rank=(data["page"] - 1) * PER_PAGE + 1,
-                  link=lambda **kw: url(author_url(data["name"]), **kw),
-                  json_url=twin(request, "/api" + author_url(data["name"])))
+def author_body(data: dict[str, Any]) -> dict[str, Any]:
+    return {"name": data["name"], **paged_json(data),
+            "coauthors": [{"name": n, "papers": k} for n, k in data["coauthors"]]}
 
 
-@router.get("/api/authors/{name:path}", tags=["browse"], summary="An author's papers (JSON twin of /authors/{name})")
-def author_api(request: Request, name: str, page: str | None = _PAGE) -> Response:
-    """Papers with an author of this name (case and accents ignored), newest first; frequent co-authors."""
-    data = author_data(request, name, page)
-    out = {"name": data["name"], **_listing(data["rows"], data["total"], data["page"])}
-    out["coauthors"] = [{"name": n, "papers": k} for n, k in data["coauthors"]]
-    return JSON(out)
+AUTHOR = register(router, Page(
+    "author", author_data, per_page=PER_PAGE, params=(Param("name"), _PAGE),
+    html=Html("/authors/{name:path}", "author.html", lambda request, data: {"title": data["name"]}),
+    json=Json("/api/authors/{name:path}", author_body, ["browse"],
+              "An author's papers (JSON twin of /authors/{name})", """
+              Papers with an author of this name (case and accents ignored), newest first; frequent co-authors."""),
+))
 
 
 # -- categories ----------------------------------------------------------------
@@ -82,7 +61,7 @@ _ARXIV_CATEGORY = re.compile(r"^[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?$"
 _counts_cache: dict[int, tuple[int, list[tuple[str, int]]]] = {}
 
 
-def all_categories(request: Request) -> list[tuple[str, int]]:
+def categories_data(request: Request, params: Params) -> dict[str, Any]:
     """arXiv categories with their paper counts; recounted only after the store changed."""
     store = store_of(request)
     seq = store.max_seq()
@@ -90,42 +69,42 @@ def all_categories(request: Request) -> list[tuple[str, int]]:
     if cached is None or cached[0] != seq:
         counts = [(c, n) for c, n in store.category_counts() if _ARXIV_CATEGORY.match(c)]
         _counts_cache[id(store)] = cached = (seq, counts)
-    return cached[1]
+    return {"categories": cached[1]}
 
 
-@router.get("/categories", include_in_schema=False)
-def categories_page(request: Request) -> Response:
-    return render(request, "categories.html", categories=all_categories(request), title="Categories",
-                  json_url="/api/categories")
+CATEGORIES = register(router, Page(
+    "categories", categories_data,
+    html=Html("/categories", "categories.html", lambda request, data: {"title": "Categories"}),
+    json=Json("/api/categories", lambda data: [{"category": c, "count": n} for c, n in data["categories"]],
+              ["browse"], "Every arXiv category with its number of papers"),
+))
 
 
-@router.get("/api/categories", tags=["browse"], summary="Every arXiv category with its number of papers")
-def categories_api(request: Request) -> Response:
-    return JSON([{"category": c, "count": n} for c, n in all_categories(request)])
-
-
-def category_data(request: Request, category_: str, page_: str | None) -> dict[str, Any]:
-    category = category_param(category_) or ""
-    page = page_param(page_)
+def category_data(request: Request, params: Params) -> dict[str, Any]:
+    """A category's papers (primary or cross-listed), newest first; ``primary``: how many have it first."""
+    category = category_param(params["category"]) or ""
+    page = page_param(params["page"])
     store = store_of(request)
-    rows, total = store.category_papers(category, PER_PAGE, (page - 1) * PER_PAGE)
-    return {"category": category, "rows": rows, "total": total, "primary": store.primary_category_share(category),
-            "page": page, "pages": pages(total, PER_PAGE)}
+    rows, total = store.category_papers(category, params.size, (page - 1) * params.size)
+    return {"category": category, "primary": store.primary_category_share(category),
+            **paged(rows, total, page, params.size)}
 
 
-@router.get("/categories/{category}", include_in_schema=False)
-def category_page(request: Request, category: str, page: str | None = None) -> Response:
-    data = category_data(request, category, page)
-    return render(request, "category.html", **data, papers=[card(r) for r in data["rows"]],
-                  title=data["category"], first_rank=(data["page"] - 1) * PER_PAGE + 1,
-                  link=lambda **kw: url(category_url(data["category"]), **kw),
-                  json_url=twin(request, "/api" + category_url(data["category"])),
-                  atom_url=f"/feeds/categories/{data['category']}.atom")
+def category_body(data: dict[str, Any]) -> dict[str, Any]:
+    return {"category": data["category"], "primary": data["primary"], **paged_json(data)}
 
 
-@router.get("/api/categories/{category}", tags=["browse"], summary="A category's papers (JSON twin of /categories/{cat})")
-def category_api(request: Request, category: str, page: str | None = _PAGE) -> Response:
-    """Papers in the category (primary or cross-listed), newest first; ``primary``: how many have it first."""
-    data = category_data(request, category, page)
-    return JSON({"category": data["category"], "primary": data["primary"],
-                 **_listing(data["rows"], data["total"], data["page"])})
+def category_entries(data: dict[str, Any]) -> atom.Feed:
+    category = data["category"]
+    return atom.Feed(f"newest in {category}", data["rows"], url_for("category", "html", category=category))
+
+
+CATEGORY = register(router, Page(
+    "category", category_data, per_page=PER_PAGE, params=(Param("category"), _PAGE),
+    html=Html("/categories/{category}", "category.html", lambda request, data: {"title": data["category"]}),
+    json=Json("/api/categories/{category}", category_body, ["browse"],
+              "A category's papers (JSON twin of /categories/{cat})", """
+              Papers in the category (primary or cross-listed), newest first; ``primary``: how many have it first."""),
+    atom=Atom("/feeds/categories/{category}.atom", category_entries, "Atom: a category's newest papers",
+              (Param("category"),), ENTRIES),
+))

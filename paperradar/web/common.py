@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import orjson
 from fastapi import Request
@@ -21,17 +21,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
-from ..citation import links
-from ..present import snippet_html, snippet_text
-from ..rank import feed as feeds
 from ..app import Radar
+from ..citation import links
+from ..present import paper_json, snippet_html, snippet_text
+from ..rank import feed as feeds
 from ..store import Store
+from .links import author_url, category_url, paper_url
 from .tex import excerpt, tex_html
 
 MAX_QUERY_CHARS = 10_000  # a pasted abstract (about 2,000 characters) is a query; a book is not
 MAX_PARAM_CHARS = 300  # names, categories, dates
 MAX_PAGE = 500
-MAX_LIMIT = 200
 SHOWN_AUTHORS = 6
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CATEGORY = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]{0,39}$")
@@ -98,10 +98,6 @@ def page_param(value: str | None) -> int:
     return int_param(value, "page", 1, 1, MAX_PAGE)
 
 
-def limit_param(value: str | None, default: int) -> int:
-    return int_param(value, "limit", default, 1, MAX_LIMIT)
-
-
 def choice_param(value: str | None, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
     value = text_param(value, name)
     if value is None:
@@ -158,18 +154,6 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return HTMLResponse(html, status_code=status)
 
 
-def twin(request: Request, path: str) -> str:
-    """``path`` with this request's query string: the JSON twin (or Atom feed) of a page."""
-    query = request.url.query
-    return f"{path}?{query}" if query else path
-
-
-def url(path: str, **params: Any) -> str:
-    """``path`` with the parameters that are set (None and "" are left out)."""
-    kept = {k: v for k, v in params.items() if v not in (None, "")}
-    return f"{path}?{urlencode(kept)}" if kept else path
-
-
 def radar_of(request: Request) -> Radar:
     """The system the app was built around (see :func:`paperradar.web.create_app`)."""
     return request.app.state.radar  # type: ignore[no-any-return]
@@ -180,18 +164,6 @@ def store_of(request: Request) -> Store:
 
 
 # -- how a paper is shown --------------------------------------------------------
-
-
-def paper_url(paper_id: str) -> str:
-    return "/papers/" + quote(paper_id, safe="/:")
-
-
-def author_url(name: str) -> str:
-    return "/authors/" + quote(name, safe="")
-
-
-def category_url(category: str) -> str:
-    return "/categories/" + quote(category, safe="")
 
 
 def card(row: Mapping[str, Any], excerpt_chars: int = 280) -> dict[str, Any]:
@@ -230,5 +202,21 @@ def with_links(paper: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     return paper
 
 
-def pages(total: int, per_page: int) -> int:
-    return max(1, min(MAX_PAGE, -(-total // per_page)))
+def paged(rows: list[dict[str, Any]], total: int, page: int, per_page: int) -> dict[str, Any]:
+    """One page of a listing, and where it stands: the data a listed page's views share."""
+    pages = max(1, min(MAX_PAGE, -(-total // per_page)))
+    return {"rows": rows, "total": total, "page": page, "pages": pages, "per_page": per_page}
+
+
+def paged_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A page of a listing as JSON twins give it."""
+    return {k: data[k] for k in ("total", "page", "pages", "per_page")} | {"papers": papers_json(data["rows"])}
+
+
+def papers_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [with_links(paper_json(r), r) for r in rows]
+
+
+def listing(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a page shows of the papers it lists: cards, numbered from its page's first."""
+    return {"papers": [card(r) for r in data["rows"]], "first_rank": (data["page"] - 1) * data["per_page"] + 1}

@@ -1,5 +1,6 @@
 """The daily feed: ``/`` (a day, week or month; category filter; counts), its JSON twin
-``/api/feed``, and ``/api/daily_papers`` in the shape of Hugging Face's endpoint."""
+``/api/feed`` and Atom feed ``/feeds/daily.atom``; and ``/api/daily_papers`` in the shape of
+Hugging Face's endpoint (a plain route: it is JSON only, no page's twin)."""
 
 from __future__ import annotations
 
@@ -9,35 +10,30 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from ..present import paper_json
 from ..rank import feed as feeds
+from . import atom
 from .common import (
     JSON,
     HTTPError,
-    card,
     category_param,
     choice_param,
     date_param,
     int_param,
     page_param,
-    pages,
-    render,
+    paged,
+    papers_json,
     store_of,
-    twin,
-    url,
-    with_links,
 )
+from .links import url_for
+from .pages import Atom, Html, Json, Page, Param, Params, register
 
 router = APIRouter()
 
 PER_PAGE = 50
+DAILY_ENTRIES = 100
 PERIODS = ("day", "week", "month")
 SHOWN_CATEGORIES = 40
-
-_DATE = Query(None, description="a day, YYYY-MM-DD (default: the newest day with papers, not after today)")
-_PERIOD = Query(None, description="day (default), week (ISO, Monday to Sunday) or month: the one containing `date`")
-_CATEGORY = Query(None, description="only papers in this arXiv category, e.g. cs.CL")
-_PAGE = Query(None, description="page number, from 1")
+DATE_DOC = "a day, YYYY-MM-DD (default: the newest day with papers, not after today)"
 
 
 def default_day(request: Request) -> date:
@@ -55,53 +51,26 @@ def period_of(day: date, kind: str) -> feeds.Period:
     return feeds.day(day)
 
 
-def feed_data(request: Request, date_: str | None, period_: str | None, category_: str | None,
-              page_: str | None) -> dict[str, Any]:
-    """Everything the feed page and its twin show."""
-    day = date_param(date_, "date")
-    kind = choice_param(period_, "period", PERIODS, "day") or "day"
-    category = category_param(category_)
-    page = page_param(page_)
+def feed_data(request: Request, params: Params) -> dict[str, Any]:
+    """Everything the feed page, its twin and its Atom feed show (the feed: the newest day)."""
+    day = date_param(params["date"], "date")
+    kind = choice_param(params["period"], "period", PERIODS, "day") or "day"
+    category = category_param(params["category"])
+    page = page_param(params["page"])
     store = store_of(request)
     day = day or default_day(request)
     period = period_of(day, kind)
     start, end = period.start.isoformat(), period.end.isoformat()
-    rows, total = store.feed(start, end, category, PER_PAGE, (page - 1) * PER_PAGE)
+    rows, total = store.feed(start, end, category, params.size, (page - 1) * params.size)
     strip = period if kind != "day" else feeds.week(day)  # a day shows its week's days
-    days = store.day_counts(strip.start.isoformat(), strip.end.isoformat(), category)
-    categories = store.category_counts(start, end, SHOWN_CATEGORIES)
-
-    def link(**change: Any) -> str:
-        params = {"date": day.isoformat(), "period": kind if kind != "day" else None, "category": category}
-        params.update(change)
-        return url("/", **params)
-
+    here = {"date": day.isoformat(), "period": kind if kind != "day" else None, "category": category}
     return {
-        "day": day,
-        "kind": kind,
-        "period": period,
-        "category": category,
-        "page": page,
-        "pages": pages(total, PER_PAGE),
-        "total": total,
-        "rows": rows,
-        "days": days,
-        "categories": categories,
-        "link": link,
-        "previous": link(date=period.previous().start.isoformat()),
-        "next": link(date=period.next().start.isoformat()),
+        **paged(rows, total, page, params.size), "day": day, "kind": kind, "period": period, "category": category,
+        "days": store.day_counts(strip.start.isoformat(), strip.end.isoformat(), category),
+        "categories": store.category_counts(start, end, SHOWN_CATEGORIES), "here": here,
+        "previous": {**here, "date": period.previous().start.isoformat()},
+        "next": {**here, "date": period.next().start.isoformat()},
     }
-
-
-@router.get("/", include_in_schema=False)
-def feed_page(request: Request, date: str | None = None, period: str | None = None,
-              category: str | None = None, page: str | None = None) -> Response:
-    data = feed_data(request, date, period, category, page)
-    return render(
-        request, "feed.html", **data, papers=[card(r) for r in data["rows"]],
-        first_rank=(data["page"] - 1) * PER_PAGE + 1, title=_title(data),
-        json_url=twin(request, "/api/feed"), atom_url=url("/feeds/daily.atom", category=data["category"]),
-    )
 
 
 def _title(data: dict[str, Any]) -> str:
@@ -112,31 +81,44 @@ def _title(data: dict[str, Any]) -> str:
     return f"{what} {label}" + (f" in {data['category']}" if data["category"] else "")
 
 
-@router.get("/api/feed", tags=["feed"], summary="The daily feed (JSON twin of /)")
-def feed_api(request: Request, date: str | None = _DATE, period: str | None = _PERIOD,
-             category: str | None = _CATEGORY, page: str | None = _PAGE) -> Response:
-    """Papers first listed in a day, week or month, most upvoted first, then newest (50 a page);
-    with the number of papers on each day and in each category."""
-    data = feed_data(request, date, period, category, page)
-    period_: feeds.Period = data["period"]
-    return JSON({
-        "period": {"kind": data["kind"], "start": period_.start.isoformat(), "end": period_.end.isoformat(),
-                   "label": period_.label},
-        "category": data["category"],
-        "total": data["total"],
-        "page": data["page"],
-        "pages": data["pages"],
-        "per_page": PER_PAGE,
+def feed_body(data: dict[str, Any]) -> dict[str, Any]:
+    period: feeds.Period = data["period"]
+    return {
+        "period": {"kind": data["kind"], "start": period.start.isoformat(), "end": period.end.isoformat(),
+                   "label": period.label},
+        **{k: data[k] for k in ("category", "total", "page", "pages", "per_page")},
         "days": [{"date": d, "count": n} for d, n in data["days"]],
         "categories": [{"category": c, "count": n} for c, n in data["categories"]],
-        "previous": data["previous"].replace("/?", "/api/feed?", 1),
-        "next": data["next"].replace("/?", "/api/feed?", 1),
-        "papers": [with_links(paper_json(r), r) for r in data["rows"]],
-    })
+        "previous": url_for("feed", "json", **data["previous"]), "next": url_for("feed", "json", **data["next"]),
+        "papers": papers_json(data["rows"]),
+    }
+
+
+def feed_entries(data: dict[str, Any]) -> atom.Feed:
+    day, category = data["day"].isoformat(), data["category"]
+    title = f"papers of {day}" + (f" in {category}" if category else "")
+    return atom.Feed(title, data["rows"], url_for("feed", "html", category=category))
+
+
+FEED = register(router, Page(
+    "feed", feed_data, per_page=PER_PAGE,
+    params=(
+        Param("date", DATE_DOC),
+        Param("period", "day (default), week (ISO, Monday to Sunday) or month: the one containing `date`"),
+        Param("category", "only papers in this arXiv category, e.g. cs.CL"),
+        Param("page", "page number, from 1"),
+    ),
+    html=Html("/", "feed.html", lambda request, data: {"title": _title(data)}),
+    json=Json("/api/feed", feed_body, ["feed"], "The daily feed (JSON twin of /)", """
+        Papers first listed in a day, week or month, most upvoted first, then newest (50 a page);
+        with the number of papers on each day and in each category."""),
+    atom=Atom("/feeds/daily.atom", feed_entries, "Atom: the newest day's papers",
+              (Param("category", "only papers in this arXiv category"),), DAILY_ENTRIES),
+))
 
 
 @router.get("/api/daily_papers", tags=["feed"], summary="A day's papers, shaped like Hugging Face's endpoint")
-def daily_papers(request: Request, date: str | None = _DATE,
+def daily_papers(request: Request, date: str | None = Query(None, description=DATE_DOC),
                  limit: str | None = Query(None, description="papers per page, 1 to 1000 (default 100)"),
                  p: str | None = Query(None, description="page, from 0 (as on Hugging Face)")) -> Response:
     """The papers first listed on ``date``, most upvoted first, as a list of

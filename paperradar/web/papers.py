@@ -5,7 +5,9 @@ Ids are arXiv ids (``2506.01234``, ``hep-th/9901001``), ``doi:...`` keys or
 other stored keys; a versioned id or arXiv URL redirects to the paper's page.
 Upvotes are a resource of their own (``/api/papers/{id}/votes``): today
 counts come from imports and ``paperradar vote``; per-user votes will be
-``POST``/``DELETE`` on the same address once accounts exist.
+``POST``/``DELETE`` on the same address once accounts exist. Similar papers,
+BibTeX and votes are parts of the paper page with JSON of their own, not pages:
+plain routes, declared before the page (whose ``{id:path}`` would take them).
 """
 
 from __future__ import annotations
@@ -26,21 +28,20 @@ from .common import (
     card,
     choice_param,
     int_param,
-    paper_url,
-    render,
+    papers_json,
     radar_of,
     store_of,
     text_param,
-    twin,
     with_links,
 )
+from .links import url_for
+from .pages import Html, Json, Page, Param, Params, register
 from .tex import abstract_html, tex_html
 
 router = APIRouter()
 log = logging.getLogger("paperradar.web")
 
 SIMILAR = 10
-_ID = "paper id: an arXiv id (2506.01234, hep-th/9901001), doi:... or another stored key"
 
 
 def find(request: Request, paper_id: str) -> dict[str, Any]:
@@ -77,12 +78,10 @@ def similar_api(request: Request, paper_id: str,
     chosen = choice_param(facet, "facet", FACETS, None)
     size = int_param(limit, "limit", SIMILAR, 1, 100)
     rows, note = similar_rows(request, row, chosen, size)
-    papers = []
-    for r in rows:
-        paper = with_links(paper_json(r), r)
+    papers = papers_json(rows)
+    for paper, r in zip(papers, rows):
         if "why" in r:
             paper["why"] = r["why"]
-        papers.append(paper)
     return JSON({"id": row["id"], "facet": chosen, "embedded": note is None, "note": note, "papers": papers})
 
 
@@ -100,28 +99,40 @@ def votes_api(request: Request, paper_id: str) -> Response:
     return JSON({"id": row["id"], "upvotes": row["upvotes"], "by_site": row.get("upvote_sources", [])})
 
 
-@router.get("/api/papers/{paper_id:path}", tags=["papers"], summary="One paper (JSON twin of /papers/{id})")
-def paper_api(request: Request, paper_id: str) -> Response:
-    """Everything stored about a paper: metadata, links (arXiv abstract and PDF, Hugging Face),
-    sources, upvotes by site, and its BibTeX entry."""
-    row = find(request, paper_id)
+def paper_data(request: Request, params: Params) -> dict[str, Any]:
+    """The stored paper; ``paper_id`` is its canonical id, ``asked`` the id as written."""
+    row = find(request, params["paper_id"] or "")
+    return {"row": row, "paper_id": row["id"], "asked": params["paper_id"], "facet_asked": params["facet"]}
+
+
+def paper_context(request: Request, data: dict[str, Any]) -> dict[str, Any] | Response:
+    """The page, or a redirect to it from another spelling of its id (a version, an arXiv URL)."""
+    row = data["row"]
+    if row["id"] != data["asked"]:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(url_for("paper", "html", paper_id=row["id"]) + query, status_code=308)
+    chosen = choice_param(data["facet_asked"], "facet", FACETS, None)
+    rows, note = similar_rows(request, row, chosen)
+    return {
+        "title": row["title"], "paper": row, "card": card(row), "title_html": tex_html(row["title"]),
+        "abstract_html": abstract_html(row["abstract"] or ""), "links": links(row), "bibtex": bibtex(row),
+        "bib_url": url_for("paper", "json", paper_id=row["id"]) + "/bibtex", "facets": FACETS, "facet": chosen,
+        "similar": [card(r) for r in rows], "similar_note": note, "upvote_sources": row.get("upvote_sources", []),
+    }
+
+
+def paper_body(data: dict[str, Any]) -> dict[str, Any]:
+    row = data["row"]
     paper = with_links(paper_json(row, full=True), row)
     paper["bibtex"] = bibtex(row)
-    return JSON(paper)
+    return paper
 
 
-@router.get("/papers/{paper_id:path}", include_in_schema=False)
-def paper_page(request: Request, paper_id: str, facet: str | None = None) -> Response:
-    row = find(request, paper_id)
-    if row["id"] != paper_id:  # a version, URL or other spelling: the canonical address
-        target = paper_url(row["id"]) + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(target, status_code=308)
-    chosen = choice_param(facet, "facet", FACETS, None)
-    rows, note = similar_rows(request, row, chosen)
-    return render(
-        request, "paper.html", title=row["title"], paper=row, card=card(row),
-        title_html=tex_html(row["title"]), abstract_html=abstract_html(row["abstract"] or ""),
-        links=links(row), bibtex=bibtex(row), bib_url="/api" + paper_url(row["id"]) + "/bibtex", facets=FACETS, facet=chosen, similar=[card(r) for r in rows],
-        similar_note=note, upvote_sources=row.get("upvote_sources", []),
-        json_url=twin(request, "/api" + paper_url(row["id"])),
-    )
+PAPER = register(router, Page(
+    "paper", paper_data,
+    params=(Param("paper_id", safe="/:"),),
+    html=Html("/papers/{paper_id:path}", "paper.html", paper_context, params=(Param("facet"),)),
+    json=Json("/api/papers/{paper_id:path}", paper_body, ["papers"], "One paper (JSON twin of /papers/{id})", """
+        Everything stored about a paper: metadata, links (arXiv abstract and PDF, Hugging Face),
+        sources, upvotes by site, and its BibTeX entry."""),
+))
