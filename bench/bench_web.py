@@ -182,7 +182,8 @@ def groups(db_day: str, paper_ids: list[str], queries: list[str]) -> dict[str, l
         "paper pages": [f"/papers/{i}" for i in paper_ids],
         "trending": ["/trending"],
         "/api/daily_papers": [f"/api/daily_papers?date={db_day}"],
-        "/api/papers/search": [f"/api/papers/search?q={x}&mode=keyword" for x in q],
+        "/api/search": [f"/api/search?q={x}&mode=keyword" for x in q],
+        "/api/papers/search (Hugging Face's)": [f"/api/papers/search?q={x}" for x in q],
     }
 
 

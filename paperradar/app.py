@@ -12,18 +12,29 @@ into the keyword index through :meth:`Radar.indexing`, which belongs to the
 same bookkeeping. An index folder made from another database (a restored
 backup next to a newer index) is rebuilt, never served: see
 :mod:`paperradar.store.marks`.
+
+A database or index folder that cannot be written (a read-only copy) is
+served as it is: :meth:`Radar.refresh` leaves a keyword index that is behind
+alone and says so once on stderr, while whatever must write (an import,
+embedding) stops with a :class:`~paperradar.store.StorageFault` before it
+starts. A write that fails midway (a full disk) leaves the indexes at their
+last commit, which the store's marks describe, so the next run catches up.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from .config import Settings
 from .index.embed import (
     EmbedReport,
     current_model,
@@ -36,10 +47,12 @@ from .index.embed import (
 from .index.encoder import DIM, Encoder
 from .index.keyword import MARK, META_SEQ, IndexBusy, KeywordIndex, index_dir
 from .index.vectors import VectorIndex
-from .store import MergeResult, Store, open_store
+from .store import MergeResult, StorageFault, Store, open_store
 
 SAVE_EVERY = 20_480  # a long embedding run saves the vector index this often, so searches meanwhile stay fast
 FOREIGN_WAIT = 600.0  # seconds to wait for the index writer when an index must be rebuilt before use
+
+log = logging.getLogger("paperradar")
 
 
 @dataclass
@@ -51,24 +64,30 @@ class Refreshed:
 
 
 class Radar:
-    """The store, its keyword index, its vector index and the encoder, opened once and shared."""
+    """The store, its keyword index, its vector index, the encoder and the settings, opened once and shared."""
 
-    def __init__(self, store: Store, encoder: Encoder | None = None) -> None:
+    def __init__(self, store: Store, encoder: Encoder | None = None, settings: Settings | None = None) -> None:
         self.store = store
+        self.settings = settings or Settings()
         self._encoder = encoder
         self._keyword: KeywordIndex | None = None
         self._vectors: VectorIndex | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._opening = threading.Lock()
         self.embedding: EmbedReport | None = None  # the embedding run in progress (serve --embed), if any
+        self._stale_noted = False  # said once that a read-only keyword index is behind
 
     @classmethod
-    def open(cls, location: str) -> Radar:
+    def open(cls, location: str, settings: Settings | None = None) -> Radar:
         """The system over the database at ``location`` (a path or URL; see :func:`open_store`)."""
-        return cls(open_store(location))
+        return cls(open_store(location), settings=settings)
 
     def close(self) -> None:
-        """Close this thread's database connection (indexes need no closing)."""
+        """Close this thread's database connection and the search threads (indexes need no closing)."""
         self.store.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
     # -- the parts ------------------------------------------------------------
 
@@ -83,12 +102,12 @@ class Radar:
                 return self._keyword
             index = KeywordIndex(index_dir(self.store.path))
             if self._keyword_foreign(index):
-                index.writer(wait=FOREIGN_WAIT)
-                try:
+                fault = self._keyword_unwritable(index)
+                if fault is not None:  # never served, and it cannot be rebuilt here
+                    raise StorageFault(fault.path, fault.cause, f"the keyword index {index.path} was made from "
+                                       "another database and must be rebuilt")
+                with self._writing(index, FOREIGN_WAIT):
                     self._catch_up_keyword(index, True, None)
-                finally:
-                    index.close()
-                index.refresh()
             self._keyword = index
             return index
 
@@ -113,6 +132,18 @@ class Radar:
             return self._encoder
 
     @property
+    def pool(self) -> ThreadPoolExecutor:
+        """Threads for the parts of a search that run beside the caller's (hybrid's vector half, a long
+        question's any-word search): the encoder and both indexes release the GIL."""
+        if self._pool is not None:
+            return self._pool
+        with self._opening:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1),
+                                                thread_name_prefix="paperradar-search")
+            return self._pool
+
+    @property
     def model(self) -> str:
         """The current model's key, known without loading it."""
         return current_model()
@@ -130,7 +161,11 @@ class Radar:
         a current one (at most ``limit``), the vector index (left alone until
         ``index_after`` vectors changed since it was saved), then the
         sentence vectors of similar papers. ``progress`` shows bars on stderr.
+        Embedding a store that cannot be written stops at once, before the
+        model is loaded: every vector it made would have to be stored.
         """
+        if embed and self.store.read_only:
+            raise StorageFault(self.store.path, self.store.read_only)
         done = Refreshed(keyword=self._refresh_keyword(progress, wait))
         if embed:
             done.embedding = self._embed(progress, limit, index_after)
@@ -139,18 +174,31 @@ class Radar:
     @contextmanager
     def indexing(self) -> Iterator[ImportIndexing]:
         """An import's hold on the keyword index: caught up first, each stored batch added as it
-        lands (so indexing overlaps parsing), committed and stamped at the end; one import at a time."""
+        lands (so indexing overlaps parsing), committed and stamped at the end; one import at a time.
+        A read-only database or index folder stops it before anything is read."""
+        if self.store.read_only:
+            raise StorageFault(self.store.path, self.store.read_only)
         index = self.keyword
-        index.writer(wait=FOREIGN_WAIT)  # one writer at a time: wait for another import to finish
-        try:
+        with self._writing(index, FOREIGN_WAIT):  # one writer at a time: wait for another import to finish
             self._catch_up_keyword(index, self._keyword_foreign(index), None)
             session = ImportIndexing(self, index)
             yield session
             if session.added:
                 index.commit()
                 self._keyword_saved(index, self.store.max_seq())
-        finally:
-            index.close()
+
+    @contextmanager
+    def _writing(self, index: KeywordIndex, wait: float) -> Iterator[None]:
+        """Hold the keyword index's writer: released (merges done) and the readers reloaded at the end;
+        after a failure (a full disk) dropped uncommitted, so the index stays at its last commit, which
+        the store's seq mark describes, and the next writer catches up from there."""
+        index.writer(wait=wait)
+        try:
+            yield
+        except BaseException:
+            index.abandon()
+            raise
+        index.close()
         index.refresh()
 
     def _refresh_keyword(self, progress: bool, wait: float) -> int:
@@ -158,18 +206,35 @@ class Radar:
         foreign = self._keyword_foreign(index)
         if not foreign and not self._keyword_behind(index):
             return 0
+        fault = self._keyword_unwritable(index)
+        if fault is not None:
+            self._note_stale(fault)
+            return 0
         try:
             index.writer(wait=max(wait, FOREIGN_WAIT if foreign else 0.0))
         except IndexBusy:
             return 0  # an import is writing it and indexes these papers itself
-        try:
+        with self._writing(index, 0.0):
             bar = progress_bar(None, "keyword index", progress)
             done = self._catch_up_keyword(index, foreign, bar.update)
             bar.close()
-        finally:
-            index.close()
-        index.refresh()
         return done
+
+    def _keyword_unwritable(self, index: KeywordIndex) -> StorageFault | None:
+        """Why the keyword index cannot be brought up to date here (None: it can): the database or the
+        index folder is read-only. Asked before writing, so a read-only copy is served as it is."""
+        if self.store.read_only:
+            return StorageFault(self.store.path, self.store.read_only)
+        if index.read_only:
+            return StorageFault(str(index.path), index.read_only)
+        return None
+
+    def _note_stale(self, fault: StorageFault) -> None:
+        """Say once (stderr, through logging) that search serves a keyword index that is behind."""
+        if not self._stale_noted:
+            self._stale_noted = True
+            log.warning("paperradar: the keyword index is behind the database and cannot be brought up to "
+                        "date (%s): search finds the papers it holds", fault)
 
     def _catch_up_keyword(self, index: KeywordIndex, foreign: bool, progress: Callable[[int], Any] | None) -> int:
         """Index every row the index has not seen (all of them for a foreign index); safe to repeat.
@@ -229,11 +294,13 @@ class Radar:
 
         try:
             embed_documents(self.store, enc, report, progress, limit=limit, every=(SAVE_EVERY, save_index))
+            report.begin("vector index", 0)
             bar = progress_bar(None, "vector index", progress)
             report.indexed += self.vectors.update(progress=bar.update, min_changes=index_after)
             bar.close()
             report.seconds = time.perf_counter() - started
             embed_sentences(self.store, enc, report, progress, limit=limit)
+            report.begin("done", 0)
         except KeyboardInterrupt:
             report.interrupted = True
             raise
@@ -264,6 +331,21 @@ class Radar:
         return thread
 
     # -- how far the derived data is ------------------------------------------------
+
+    def embedding_progress(self) -> dict[str, Any] | None:
+        """What the embedding running in this process has done (None when none runs): how much of the
+        store semantic search covers, the phase, and the time left at the rate so far (for the web app)."""
+        report = self.embedding
+        if report is None:
+            return None
+        papers, embedded = self.store.count(), self.store.vector_count(self.model)
+        eta = report.eta_seconds()
+        return {
+            "phase": report.phase, "papers": papers, "embedded": embedded,
+            "covered": round(embedded / papers, 4) if papers else 1.0,
+            "phase_done": report.phase_done, "phase_total": report.phase_total,
+            "eta_seconds": round(eta) if eta is not None else None,
+        }  # fmt: skip
 
     def embed_status(self) -> dict[str, Any]:
         """How far embedding is: papers, embedded with the current model, pending, in the vector index."""

@@ -8,11 +8,27 @@ a file path or a URL: ``sqlite:///path/to/file.db`` or ``postgresql://...``.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from platformdirs import user_data_dir
 
 ENV_DB = "PAPERRADAR_DB"
+ENV_BASE_URL = "PAPERRADAR_BASE_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the running system presents itself (held by :class:`paperradar.app.Radar`).
+
+    ``base_url`` is the site's public address: feeds, ids and mails use it
+    for absolute links instead of whatever ``Host`` a request names.
+    ``hosts`` are the host names the web server answers to (others get a
+    400); None answers any (an app embedded in-process, e.g. by tests).
+    """
+
+    base_url: str | None = None
+    hosts: tuple[str, ...] | None = None
 
 
 def default_db() -> str:

@@ -59,6 +59,7 @@ class ImportSummary:
     unchanged: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     incomplete: Counter[str] = field(default_factory=Counter)
+    truncated: Counter[str] = field(default_factory=Counter)  # by field: "title", "abstract"
     first_rejects: list[Rejected] = field(default_factory=list)
     inputs: list[InputResult] = field(default_factory=list)
     seconds: float = 0.0
@@ -81,6 +82,8 @@ class ImportSummary:
             "rejected": sum(self.rejected.values()),
             "rejected_by_reason": dict(self.rejected.most_common()),
             "incomplete": dict(self.incomplete.most_common()),
+            "truncated": sum(self.truncated.values()),
+            "truncated_by_field": dict(self.truncated.most_common()),
             "inputs": [vars(i) for i in self.inputs],
             "errors": self.errors,
             "aborted": self.aborted,
@@ -179,6 +182,7 @@ class _Writer(threading.Thread):
         self.strict = strict
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
+        self._ended = False  # the main thread's last item (done or abort) was taken
 
     def run(self) -> None:
         try:
@@ -193,15 +197,17 @@ class _Writer(threading.Thread):
             pass  # rolled back by store.write(); nothing to index
         except BaseException as exc:  # re-raised in the main thread by put()/finish()
             self.error = exc
-            while True:  # keep draining so the producer never blocks forever
-                if self.queue.get() in (self._DONE, self._ABORT):
-                    break
+            # Keep draining so the producer never blocks forever, unless the last item was taken
+            # already (the failure came after it: the index commit on a full disk).
+            while not self._ended:
+                self._ended = self.queue.get() in (self._DONE, self._ABORT)
         finally:
             self.store.close()
 
     def _loop(self, conn: Any, indexing: ImportIndexing | None) -> None:
         while True:
             item = self.queue.get()
+            self._ended = item is self._DONE or item is self._ABORT
             if item is self._DONE:
                 return
             if item is self._ABORT:
@@ -278,6 +284,12 @@ class _Job:
             if self.report is not None:
                 self.report.write(orjson.dumps(vars(rejected)).decode() + "\n")
             return
+        for cut_field, full in record.cut.items():  # stored cut to the limit: counted, and listed in --report
+            self.summary.truncated[cut_field] += 1
+            if self.report is not None:
+                kept = len(getattr(record, cut_field))
+                entry = {"file": name, "line": line, "truncated": cut_field, "length": full, "kept": kept}
+                self.report.write(orjson.dumps(entry).decode() + "\n")
         if not record.abstract:
             self.summary.incomplete["missing abstract"] += 1
         if not record.authors:

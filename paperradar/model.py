@@ -35,6 +35,11 @@ class Paper:
     version. ``meta_date`` says how fresh this copy of the metadata is (an ISO
     date or timestamp); the store lets the fresher copy win field by field.
     ``upvotes`` is a count observed at ``upvotes_at`` on ``source``.
+    ``featured_day`` is the day (YYYY-MM-DD) a site featured the paper in its
+    daily list (Hugging Face Daily Papers: the day HF featured it, not the
+    arXiv listing day), ``featured_by`` who submitted it there (a user name)
+    and ``featured_at`` when (an ISO timestamp as the site gave it); a record
+    that says nothing about featuring leaves them empty.
     """
 
     title: str
@@ -56,6 +61,10 @@ class Paper:
     meta_date: str | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    featured_day: str | None = None
+    featured_by: str | None = None
+    featured_at: str | None = None
+    cut: dict[str, int] = field(default_factory=dict)  # field -> its length before it was cut to the limit
 
 
 @dataclass(slots=True)

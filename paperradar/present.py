@@ -37,8 +37,17 @@ def paper_json(row: dict[str, Any], full: bool = False) -> dict[str, Any]:
     if full:
         out["sources"] = row.get("sources", [])
         out["upvote_sources"] = row.get("upvote_sources", [])
+        out["featured"] = [featured_json(f) for f in row.get("featured", [])]
         out["extra"] = row.get("extra", {})
     return out
+
+
+def featured_json(featured: Any) -> dict[str, Any]:
+    """A featured row (a :class:`~paperradar.store.base.Featured` or its dict) as the public
+    ``{"day", "source", "submitted_by", "submitted_at"}``: when which site featured the
+    paper, submitted by whom and when (null where unknown)."""
+    f = featured if isinstance(featured, dict) else featured.as_dict()
+    return {k: f.get(k) for k in ("day", "source", "submitted_by", "submitted_at")}
 
 
 def snippet_text(snippet: str, start: str = "", end: str = "") -> str:

@@ -1,8 +1,10 @@
-"""The feed: periods (unit tests of paperradar.rank.feed) and ``paperradar feed`` on real data.
+"""The feed: periods (unit tests of paperradar.rank.feed) and ``paperradar feed --all`` on real data.
 
 The real database is a slice of the arXiv file plus a few Hugging Face daily
 files (slice_db.py); its ``truth`` says, from the raw files alone, on which
-day each paper was first listed and how many upvotes it has.
+day each paper was first listed and how many upvotes it has. These tests ask
+for every paper first listed (``--all``); the featured list, the default on
+days Hugging Face featured papers, is tested in test_featured.py.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 
 
 def feed_json(real: slice_db.SliceDB, capsys, *args: str) -> list[dict]:
-    code, out, err = run_cli(capsys, "--db", str(real.path), "feed", *args, "--json", "--limit", ALL)
+    code, out, err = run_cli(capsys, "--db", str(real.path), "feed", *args, "--all", "--json", "--limit", ALL)
     assert code == 0, err
     items = json.loads(out)
     assert isinstance(items, list)
@@ -225,24 +227,24 @@ def test_feed_json_items_have_the_public_keys(real, capsys) -> None:
 
 def test_feed_limit_and_offset(real, capsys) -> None:
     db = str(real.path)
-    code, out, _ = run_cli(capsys, "--db", db, "feed", "--week", "2025-03-20", "--json", "--limit", "30")
+    code, out, _ = run_cli(capsys, "--db", db, "feed", "--week", "2025-03-20", "--all", "--json", "--limit", "30")
     big = [i["id"] for i in json.loads(out)]
     assert code == 0 and len(big) == 30
     pages = []
     for offset in ("0", "10", "20"):
-        code, out, _ = run_cli(capsys, "--db", db, "feed", "--week", "2025-03-20", "--json", "--limit", "10",
+        code, out, _ = run_cli(capsys, "--db", db, "feed", "--week", "2025-03-20", "--all", "--json", "--limit", "10",
                                "--offset", offset)  # fmt: skip
         pages += [i["id"] for i in json.loads(out)]
     assert pages == big
-    code, out, _ = run_cli(capsys, "--db", db, "feed", "--date", "2025-03-20", "--json")
+    code, out, _ = run_cli(capsys, "--db", db, "feed", "--date", "2025-03-20", "--all", "--json")
     assert len(json.loads(out)) == 50  # default limit
 
 
 def test_feed_text_output_counts_all_papers(real, capsys) -> None:
-    code, out, _ = run_cli(capsys, "--db", str(real.path), "feed", "--week", "2025-03-20", "--limit", "3")
+    code, out, _ = run_cli(capsys, "--db", str(real.path), "feed", "--week", "2025-03-20", "--all", "--limit", "3")
     assert code == 0
     n = len(expected_ids(real, "2025-03-17", "2025-03-23"))
-    assert out.splitlines()[0] == f"2025-W12 (2025-03-17 to 2025-03-23): {n} papers"
+    assert out.splitlines()[0] == f"All papers first listed in 2025-W12 (2025-03-17 to 2025-03-23): {n} papers"
     assert re.search(r"^\s+1\. \[\S+\] ", out, re.M)
     assert "▲" in out  # the top papers have upvotes
 
@@ -251,7 +253,7 @@ def test_feed_empty_period(real, capsys) -> None:
     assert feed_json(real, capsys, "--month", "2019-01") == []
     assert feed_json(real, capsys, "--date", "2025-03-22") == []  # a Saturday: no listing
     code, out, _ = run_cli(capsys, "--db", str(real.path), "feed", "--month", "2019-01")
-    assert code == 0 and out.startswith("2019-01: 0 papers")
+    assert code == 0 and out.startswith("All papers first listed in 2019-01: 0 papers (none featured)")
 
 
 @pytest.mark.parametrize(

@@ -681,3 +681,22 @@ def test_killed_import_leaves_only_whole_batches(tmp_path):
         proc = run("search", f'title:"{" ".join(record["title"].split())}"', "--json", db=db)
         assert proc.returncode == 0, proc.stderr
         assert record["arxiv_id"] in [hit["id"] for hit in json.loads(proc.stdout)]
+
+
+def test_cut_title_and_abstract_are_counted_and_reported(capsys, tmp_path):
+    """Nothing is cut in silence: the summary counts truncations and --report names file, line and field."""
+    long_title = "A very long title " * 80  # 1,440 characters
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(arxiv_record("2506.00081", title=long_title, abstract="lorem ipsum " * 3000)
+                     + arxiv_record("2506.00082"))
+    report = tmp_path / "report.jsonl"
+    code, out, err = cli(capsys, "--db", tmp_path / "p.db", "import", path, "--no-embed", "--no-progress",
+                         "--report", report)
+    assert code == 0, err
+    assert "truncated: 1 title longer than 1,000 characters" in out
+    assert "truncated: 1 abstract longer than 20,000 characters" in out
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    assert {(r["file"], r["line"], r["truncated"]) for r in lines} == {(str(path), 1, "title"), (str(path), 1, "abstract")}
+    assert all(r["length"] > r["kept"] for r in lines)
+    summary = import_json(capsys, tmp_path / "q.db", path)
+    assert summary["truncated"] == 2 and summary["truncated_by_field"] == {"title": 1, "abstract": 1}

@@ -21,8 +21,8 @@ PAGES = [
 TWINS = {
     "/?date=2025-03-20": "/api/feed?date=2025-03-20",
     "/trending": "/api/trending",
-    "/search?q=language+models": "/api/papers/search?q=language+models",
-    "/papers/2503.15485": "/api/papers/2503.15485",
+    "/search?q=language+models": "/api/search?q=language+models",
+    "/papers/2503.15485": "/api/paper/2503.15485",
     "/authors/Zineng%20Tang": "/api/authors/Zineng%20Tang",
     "/categories": "/api/categories",
     "/categories/cs.CL": "/api/categories/cs.CL",
@@ -65,7 +65,8 @@ def test_static_files_and_openapi(client) -> None:  # noqa: F811
     assert js.status_code == 200 and "clipboard" in js.text
     spec = get_json(client, "/openapi.json")
     paths = set(spec["paths"])
-    for path in ["/api/feed", "/api/daily_papers", "/api/trending", "/api/papers/search", "/api/papers/{paper_id}",
+    for path in ["/api/feed", "/api/daily_papers", "/api/trending", "/api/search", "/api/papers/search",
+                 "/api/paper/{paper_id}", "/api/papers/{paper_id}",
                  "/api/papers/{paper_id}/similar", "/api/papers/{paper_id}/bibtex", "/api/papers/{paper_id}/votes",
                  "/api/authors/{name}", "/api/categories", "/api/categories/{category}", "/api/stats",
                  "/feeds/daily.atom", "/feeds/trending.atom", "/feeds/search.atom", "/feeds/categories/{category}.atom"]:
@@ -88,38 +89,38 @@ def test_feed_defaults_to_the_newest_day(client, web_store) -> None:  # noqa: F8
 
 def test_feed_day_week_month_counts_and_navigation(client, web_db) -> None:  # noqa: F811
     truth_day = sum(t.first_listed == "2025-03-20" for t in web_db.truth.values())
-    data = get_json(client, "/api/feed?date=2025-03-20")
+    data = get_json(client, "/api/feed?date=2025-03-20&list=all")
     assert data["total"] == truth_day and data["pages"] == -(-truth_day // 50)
     assert len(data["papers"]) == min(50, truth_day)
     ups = [p["upvotes"] for p in data["papers"]]
     assert ups == sorted(ups, reverse=True) and ups[0] > 0  # most upvoted first
-    assert data["previous"] == "/api/feed?date=2025-03-19" and data["next"] == "/api/feed?date=2025-03-21"
+    assert data["previous"] == "/api/feed?date=2025-03-19&list=all" and data["next"] == "/api/feed?date=2025-03-21&list=all"
     days = {d["date"]: d["count"] for d in data["days"]}  # a day shows its week's days
     assert days["2025-03-20"] == truth_day and set(days) <= {f"2025-03-{d}" for d in range(17, 24)}
     assert sum(c["count"] for c in data["categories"] if c["category"] == "cs.CL") == sum(
         t.first_listed == "2025-03-20" and "cs.CL" in t.categories for t in web_db.truth.values())
 
-    week = get_json(client, "/api/feed?date=2025-03-20&period=week")
+    week = get_json(client, "/api/feed?date=2025-03-20&period=week&list=all")
     assert week["period"]["start"] == "2025-03-17" and week["period"]["end"] == "2025-03-23"
     assert week["total"] == sum("2025-03-17" <= (t.first_listed or "") <= "2025-03-23" for t in web_db.truth.values()) + 2
-    assert week["next"] == "/api/feed?date=2025-03-24&period=week"
-    month = get_json(client, "/api/feed?date=2025-03-20&period=month")
-    assert month["period"]["label"] == "2025-03" and month["next"] == "/api/feed?date=2025-04-01&period=month"
+    assert week["next"] == "/api/feed?date=2025-03-24&period=week&list=all"
+    month = get_json(client, "/api/feed?date=2025-03-20&period=month&list=all")
+    assert month["period"]["label"] == "2025-03" and month["next"] == "/api/feed?date=2025-04-01&period=month&list=all"
     assert sum(d["count"] for d in month["days"]) == month["total"]
 
-    html = client.get("/?date=2025-03-20").text
+    html = client.get("/?date=2025-03-20&list=all").text
     assert "Thursday 20 March 2025" in html and f"<strong>{truth_day}</strong> papers" in html
-    assert 'href="/?date=2025-03-19"' in html and 'href="/?date=2025-03-21"' in html
-    assert 'href="/?date=2025-03-20&amp;period=week"' in html
+    assert 'href="/?date=2025-03-19&amp;list=all"' in html and 'href="/?date=2025-03-21&amp;list=all"' in html
+    assert 'href="/?date=2025-03-20&amp;period=week&amp;list=all"' in html
     assert '<input type="date" name="date" value="2025-03-20">' in html
 
 
 def test_feed_category_filter_and_pages(client, web_db) -> None:  # noqa: F811
     want = sum(t.first_listed == "2025-03-20" and "cs.CL" in t.categories for t in web_db.truth.values())
-    data = get_json(client, "/api/feed?date=2025-03-20&category=cs.CL")
+    data = get_json(client, "/api/feed?date=2025-03-20&category=cs.CL&list=all")
     assert data["total"] == want and all("cs.CL" in p["categories"] for p in data["papers"])
-    page2 = get_json(client, "/api/feed?date=2025-03-20&page=2")
-    first = get_json(client, "/api/feed?date=2025-03-20")
+    page2 = get_json(client, "/api/feed?date=2025-03-20&page=2&list=all")
+    first = get_json(client, "/api/feed?date=2025-03-20&list=all")
     assert not {p["id"] for p in page2["papers"]} & {p["id"] for p in first["papers"]}
     html = client.get("/?date=2025-03-20&category=cs.CL").text
     assert '<option value="cs.CL" selected>' in html
@@ -127,17 +128,37 @@ def test_feed_category_filter_and_pages(client, web_db) -> None:  # noqa: F811
     assert "No papers were listed" in client.get("/?date=1999-01-01").text
 
 
+def test_the_home_page_shows_the_days_featured_papers_with_a_switch_to_all(client, web_db) -> None:  # noqa: F811
+    """Issue 11: the day's featured list (here: Hugging Face's), most upvoted first; "all new on arXiv" a click away."""
+    featured = get_json(client, "/api/feed?date=2025-03-20")
+    everything = get_json(client, "/api/feed?date=2025-03-20&list=all")
+    assert featured["showing"] == "featured" and everything["showing"] == "all"
+    assert 0 < featured["total"] == featured["featured_total"] < everything["total"] == featured["all_total"]
+    assert all(p["featured"]["day"] == "2025-03-20" and p["featured"]["source"] == "huggingface"
+               for p in featured["papers"])
+    ups = [p["upvotes"] for p in featured["papers"]]
+    assert ups == sorted(ups, reverse=True)
+    html = client.get("/?date=2025-03-20").text
+    assert "Featured papers of Thursday 20 March 2025" in html
+    assert f'<strong aria-current="page">Featured ({featured["total"]})</strong>' in html
+    assert f'href="/?date=2025-03-20&amp;list=all">All new on arXiv ({everything["total"]})</a>' in html
+    assert client.get("/api/feed?date=2025-03-20&list=nonsense").status_code == 400
+
+
 def test_daily_papers_has_hugging_faces_shape(client, web_db) -> None:  # noqa: F811
+    """HF's list of the day (the papers HF featured, not every paper arXiv listed), in HF's JSON;
+    tests/test_hf_client.py drives it with HF's own client."""
     day = "2025-03-20"
     ours = get_json(client, f"/api/daily_papers?date={day}")
     theirs = json.loads(shared(f"data/hf-daily-papers/{day}.json").read_text(encoding="utf-8"))
     assert isinstance(ours, list) and ours
-    for entry in ours:
-        assert set(entry) <= set(theirs[0]) and set(entry["paper"]) <= set(theirs[0]["paper"])
+    assert [e["paper"]["id"] for e in ours] == [e["paper"]["id"] for e in theirs]
+    for entry, hf in zip(ours, theirs, strict=True):
+        assert set(entry) <= set(hf) | {"summary"} and set(entry["paper"]) <= set(hf["paper"]) | {"mediaUrls"}
         paper = entry["paper"]
         assert {"id", "title", "summary", "authors", "publishedAt", "upvotes"} <= set(paper)
-        assert all(set(a) == {"name"} for a in paper["authors"])
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00\.000Z", paper["publishedAt"])
+        assert paper["authors"] == hf["paper"]["authors"] and paper["publishedAt"] == hf["paper"]["publishedAt"]
+        assert entry["numComments"] == hf["numComments"]
     by_id = {e["paper"]["id"]: e for e in ours}
     for entry in theirs:  # every paper HF listed that day (first listed then) is there, with its upvotes
         truth = web_db.truth[entry["paper"]["id"]]
@@ -151,11 +172,8 @@ def test_daily_papers_has_hugging_faces_shape(client, web_db) -> None:  # noqa: 
     assert len(get_json(client, f"/api/daily_papers?date={day}&limit=3")) == 3
     assert get_json(client, f"/api/daily_papers?date={day}&limit=3&p=1")[0] == ours[3]
     assert get_json(client, "/api/daily_papers?date=1999-01-01") == []
-    assert get_json(client, "/api/daily_papers") == get_json(client, f"/api/daily_papers?date={web_db_latest(client)}")
-
-
-def web_db_latest(client) -> str:  # noqa: F811
-    return get_json(client, "/api/feed")["period"]["start"]
+    newest = get_json(client, "/api/daily_papers?date=2025-03-25")  # the newest day HF featured papers
+    assert get_json(client, "/api/daily_papers")[:len(newest)] == newest
 
 
 # -- trending ------------------------------------------------------------------------
@@ -185,20 +203,20 @@ def test_search_highlights_and_pages(client) -> None:  # noqa: F811
     html = client.get("/search?q=language+models&mode=keyword").text
     assert "<mark>" in html and '<textarea id="q" name="q"' in html
     assert 'rel="next" href="/search?q=language+models&amp;mode=keyword&amp;page=2"' in html
-    data = get_json(client, "/api/papers/search?q=language+models&mode=keyword")
-    assert len(data["papers"]) == 20 and data["next"] == "/api/papers/search?q=language+models&mode=keyword&page=2"
+    data = get_json(client, "/api/search?q=language+models&mode=keyword")
+    assert len(data["papers"]) == 20 and data["next"] == "/api/search?q=language+models&mode=keyword&page=2"
     assert all("<mark>" in p["snippet_html"] for p in data["papers"] if "snippet_html" in p)
     page2 = get_json(client, data["next"])
-    assert page2["page"] == 2 and page2["previous"] == "/api/papers/search?q=language+models&mode=keyword"
+    assert page2["page"] == 2 and page2["previous"] == "/api/search?q=language+models&mode=keyword"
     assert not {p["id"] for p in page2["papers"]} & {p["id"] for p in data["papers"]}
 
 
 def test_search_filters(client, web_db) -> None:  # noqa: F811
-    data = get_json(client, "/api/papers/search?q=model&category=cs.CV&since=2025-03-19&until=2025-03-20")
+    data = get_json(client, "/api/search?q=model&category=cs.CV&since=2025-03-19&until=2025-03-20")
     assert data["filters"] == {"category": "cs.CV", "author": None, "since": "2025-03-19", "until": "2025-03-20"}
     assert data["papers"] and all("cs.CV" in p["categories"] and "2025-03-19" <= p["date"] <= "2025-03-20"
                                   for p in data["papers"])
-    by_author = get_json(client, "/api/papers/search?q=price&mode=keyword&author=Jos%C3%A9+%C3%91%C3%BA%C3%B1ez")
+    by_author = get_json(client, "/api/search?q=price&mode=keyword&author=Jos%C3%A9+%C3%91%C3%BA%C3%B1ez")
     assert [p["id"] for p in by_author["papers"]] == ["2503.99902"]
 
 
@@ -209,14 +227,14 @@ def test_a_pasted_abstract_finds_its_paper(client, web_store, mode) -> None:  # 
     r = client.get("/search", params={"q": row["abstract"], "mode": mode})
     assert r.status_code == 200
     assert f'href="/papers/{row["id"]}"' in r.text.split('<ol class="papers">', 1)[1][:3000]
-    data = get_json(client, "/api/papers/search?" + urlencode({"q": row["abstract"], "mode": mode}))
+    data = get_json(client, "/api/search?" + urlencode({"q": row["abstract"], "mode": mode}))
     assert data["papers"][0]["id"] == row["id"] and data["mode"] == mode
 
 
 def test_empty_search_shows_the_form(client) -> None:  # noqa: F811
     html = client.get("/search").text
     assert "Syntax:" in html and '<ol class="papers">' not in html
-    assert get_json(client, "/api/papers/search")["papers"] == []
+    assert get_json(client, "/api/search")["papers"] == []
 
 
 # -- papers ----------------------------------------------------------------------------
@@ -246,7 +264,7 @@ def test_paper_page_renders_tex(client) -> None:  # noqa: F811
 
 
 def test_paper_json_and_friends(client, web_store) -> None:  # noqa: F811
-    paper = get_json(client, "/api/papers/2503.15485")
+    paper = get_json(client, "/api/paper/2503.15485")
     assert paper["id"] == "2503.15485" and paper["links"]["pdf"] == "https://arxiv.org/pdf/2503.15485"
     assert paper["url"] == "/papers/2503.15485" and paper["bibtex"].startswith("@misc{tang2025tulip,")
     assert paper["upvotes"] == web_store.get("2503.15485")["upvotes"] and paper["sources"]
@@ -260,14 +278,14 @@ def test_paper_json_and_friends(client, web_store) -> None:  # noqa: F811
 def test_versioned_ids_redirect_to_the_paper(client) -> None:  # noqa: F811
     r = client.get("/papers/2503.15485v2?facet=method")
     assert r.status_code == 308 and r.headers["location"] == "/papers/2503.15485?facet=method"
-    assert get_json(client, "/api/papers/2503.15485v2")["id"] == "2503.15485"
+    assert get_json(client, "/api/paper/2503.15485v2")["id"] == "2503.15485"
 
 
 def test_unknown_papers_are_404(client) -> None:  # noqa: F811
     r = client.get("/papers/2501.00000")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert "no paper with id &#39;2501.00000&#39;" in r.text
-    assert get_json(client, "/api/papers/2501.00000", 404) == {
+    assert get_json(client, "/api/paper/2501.00000", 404) == {
         "error": {"status": 404, "message": "no paper with id '2501.00000'"}}
     for sub in ("similar", "bibtex", "votes"):
         assert client.get(f"/api/papers/2501.00000/{sub}").status_code == 404
@@ -322,7 +340,8 @@ def test_category_pages(client, web_db) -> None:  # noqa: F811
     assert dates == sorted(dates, reverse=True)
     assert 0 < data["primary"] <= total
     listing = get_json(client, "/api/categories")
-    assert {"category": "cs.CL", "count": total} in listing
+    assert {"category": "cs.CL", "count": total, "name": "Computation and Language"} in listing  # arXiv's name
+    assert all(item["name"] for item in listing)  # only arXiv categories are listed by name
     assert "<b>" + str(total) + "</b>" in client.get("/categories").text
     assert alternate(client.get("/categories/cs.CL").text, "application/atom+xml") == "/feeds/categories/cs.CL.atom"
 
@@ -347,7 +366,9 @@ def test_atom_feeds_are_valid(client, url, entries) -> None:  # noqa: F811
     assert feed.version == "atom10" and feed.feed.title.startswith("paperradar: ")
     assert feed.entries and (entries is None or len(feed.entries) == entries)
     for e in feed.entries:
-        assert e.id.startswith("http://testserver/papers/") and e.link == e.id
+        # ids do not depend on the address the feed was fetched through (issue 11: never from Host)
+        assert e.id == "tag:paperradar,2025:" + e.link.removeprefix("http://testserver/")
+        assert e.link.startswith("http://testserver/papers/")
         assert e.title and e.updated and e.published and e.authors
     assert any(link.rel == "self" for link in feed.feed.links)
 

@@ -67,6 +67,9 @@ def test_browse_change_day_search_open_a_paper_and_follow_a_similar_one(browser,
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base)
     # The feed of a day.
     page.goto(f"{site.base}/?date=2025-03-20")
+    assert page.locator("h1").inner_text() == "Featured papers of Thursday 20 March 2025"  # the day's featured list
+    page.get_by_role("link", name=re.compile(r"^All new on arXiv")).click()  # ... and the switch to all of them
+    page.wait_for_url(re.compile(r"list=all"))
     assert page.locator("h1").inner_text() == "Papers of Thursday 20 March 2025"
     assert page.locator("li.paper").count() == 50
     assert page.locator(".votes").first.inner_text().startswith("▲ ")
@@ -121,7 +124,7 @@ def test_browse_change_day_search_open_a_paper_and_follow_a_similar_one(browser,
 
 def test_every_page_works_without_javascript(browser, site) -> None:
     context, page = page_of(browser, java_script_enabled=False, viewport={"width": 1024, "height": 800})
-    page.goto(f"{site.base}/?date=2025-03-20")
+    page.goto(f"{site.base}/?date=2025-03-20&list=all")
     page.locator('select[name="period"]').select_option("month")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"period=month"))

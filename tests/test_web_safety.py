@@ -17,11 +17,14 @@ HOSTILE_VALUES = [
 ROUTES = [
     "/search?q={v}", "/search?q=model&mode={v}", "/search?q=model&category={v}", "/search?q=model&author={v}",
     "/search?q=model&since={v}", "/search?q=model&until={v}", "/search?q=model&page={v}",
-    "/api/papers/search?q={v}", "/api/papers/search?q=x&mode={v}", "/api/papers/search?q=x&page={v}",
+    "/api/search?q={v}", "/api/search?q=x&mode={v}", "/api/search?q=x&page={v}",
+    "/api/papers/search?q={v}", "/api/papers/search?q=x&limit={v}",
     "/?date={v}", "/?period={v}", "/?category={v}", "/?page={v}", "/api/feed?date={v}", "/api/feed?category={v}",
     "/api/daily_papers?date={v}", "/api/daily_papers?limit={v}", "/api/daily_papers?p={v}",
+    "/api/daily_papers?week={v}", "/api/daily_papers?month={v}", "/api/daily_papers?submitter={v}",
+    "/api/daily_papers?sort={v}", "/api/daily_papers?date=2025-03-20&week={v}",
     "/trending?date={v}", "/trending?category={v}", "/api/trending?page={v}",
-    "/papers/{v}", "/api/papers/{v}", "/api/papers/{v}/similar", "/api/papers/2503.15485/similar?facet={v}",
+    "/papers/{v}", "/papers/{v}.md", "/api/paper/{v}", "/api/papers/{v}", "/api/papers/{v}/similar", "/api/papers/2503.15485/similar?facet={v}",
     "/api/papers/2503.15485/similar?limit={v}", "/api/papers/{v}/bibtex", "/api/papers/{v}/votes",
     "/papers/2503.15485?facet={v}", "/authors/{v}", "/api/authors/{v}", "/authors/Zineng%20Tang?page={v}",
     "/categories/{v}", "/api/categories/{v}", "/categories/cs.CL?page={v}",
@@ -67,14 +70,14 @@ def test_bad_parameters_get_clear_messages(client) -> None:  # noqa: F811
         r = client.get(url)
         assert r.status_code == 400, url
         assert message in r.text.replace("&#39;", "'"), (url, r.text[-800:])
-        api = client.get(url.replace("/?", "/api/feed?").replace("/search?", "/api/papers/search?"))
+        api = client.get(url.replace("/?", "/api/feed?").replace("/search?", "/api/search?"))
         assert api.status_code == 400 and message in api.json()["error"]["message"]
 
 
 def test_a_huge_query_is_refused_clearly(client) -> None:  # noqa: F811
     r = client.get("/search", params={"q": "word " * 2100})  # 10,500 characters
     assert r.status_code == 413 and "q is too long: 10,500 characters (at most 10,000)" in r.text
-    api = client.get("/api/papers/search", params={"q": "word " * 2100})
+    api = client.get("/api/search", params={"q": "word " * 2100})
     assert api.status_code == 413 and api.json()["error"]["message"].startswith("q is too long")
     r = client.get("/search", params={"q": "é" * 6_000})  # 36 kB URL-encoded
     assert r.status_code == 414 and "query string too long" in r.text
@@ -97,7 +100,7 @@ def test_hostile_records_are_escaped_everywhere(client) -> None:  # noqa: F811
     assert '<a href="/authors/Eve%20%22Quote%22%20%3CEvil%3E">Eve &#34;Quote&#34; &lt;Evil&gt;</a>' in html
     assert '<a href="/authors/Mallory%2FSlash">' in html
     assert "javascript:" not in html
-    api = client.get("/api/papers/2503.99901").json()
+    api = client.get("/api/paper/2503.99901").json()
     assert api["title"].startswith("<script>alert('t')</script>")  # JSON carries the text as it is
 
 

@@ -28,7 +28,7 @@ def test_serve_answers_then_stops_on_ctrl_c(web_db) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--every", "1h"], "--every and --config go with --sync"),
+    (["--every", "1h"], "--every goes with --sync"),
     (["--port", "70000"], "not a port number"),
     (["--port", "http"], "not a port number"),
 ])
@@ -69,7 +69,7 @@ def test_serve_sync_imports_in_the_background_while_pages_answer(tmp_path, servi
         latest = json.loads(server.get("/api/feed")[2])  # the new papers are on the site, and searchable
         assert latest["total"] > 0
         paper = latest["papers"][0]
-        query = f"/api/papers/search?mode=keyword&q={quote(paper['title'])}"
+        query = f"/api/search?mode=keyword&q={quote(paper['title'])}"
         found: list[str] = []
         while paper["id"] not in found and time.monotonic() < deadline:
             found = [p["id"] for p in json.loads(server.get(query)[2])["papers"]]

@@ -238,7 +238,7 @@ def test_links_are_made_from_the_registered_routes(web_store) -> None:  # noqa: 
     assert url_for("feed", "json", date="2025-03-20", period=None, category="") == "/api/feed?date=2025-03-20"
     assert url_for("search", "atom", q="a b", mode="keyword") == "/feeds/search.atom?q=a+b&mode=keyword"
     assert url_for("paper", "html", paper_id="hep-th/9901001") == "/papers/hep-th/9901001"
-    assert url_for("paper", "json", paper_id="doi:10.1/x y") == "/api/papers/doi:10.1/x%20y"
+    assert url_for("paper", "json", paper_id="doi:10.1/x y") == "/api/paper/doi:10.1/x%20y"
     assert url_for("author", "json", name="Mallory/Slash", page=2) == "/api/authors/Mallory%2FSlash?page=2"
     assert url_for("category", "atom", category="cs.CL") == "/feeds/categories/cs.CL.atom"
     assert linker("trending", "html", date=None, category="cs.CV")(page=3) == "/trending?category=cs.CV&page=3"

@@ -4,7 +4,9 @@ Each subcommand is a thin layer: parse arguments, call the pipeline, the
 store, the rankers or the sync clients, print text or ``--json``. Every
 command that uses a database gets the one :class:`~paperradar.app.Radar`
 built here from ``--db``. Exit
-codes: 0 success, 1 some input, lookup or source failed, 2 usage error.
+codes: 0 success, 1 some input, lookup or source failed, or the database or
+an index beside it could not be written (disk full, read-only: one line
+naming the file, see :mod:`paperradar.store.faults`), 2 usage error.
 
 Each module of this package registers its subcommands (``register``) and
 points each at the function that runs it (``run``).
@@ -19,7 +21,8 @@ import sys
 from .. import __version__
 from ..app import Radar
 from ..config import ENV_DB, resolve_db
-from ..store import StoreError
+from ..store import StorageFault, StoreError
+from ..store.faults import storage_fault
 from . import papers, semantic, serve, sync
 from .common import UsageError
 
@@ -58,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     location = resolve_db(getattr(args, "db", None))
     try:
         radar = Radar.open(location)
+    except StorageFault as exc:
+        print(f"paperradar: {exc}", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
         return 2
@@ -69,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         parser.error(str(exc))
         return 2
+    except StorageFault as exc:
+        print(f"paperradar: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # a database write outside store.write() that failed for space or permission
+        fault = storage_fault(exc, radar.store.path)
+        if fault is None:
+            raise
+        print(f"paperradar: {fault}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

@@ -25,13 +25,16 @@ def valid_date(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+MAX_NUMBER = 1_000_000_000  # limits and offsets: more than any store holds; beyond it SQLite and tantivy overflow
+
+
 def positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    if not 1 <= value <= MAX_NUMBER:
+        raise argparse.ArgumentTypeError(f"not a positive number (at most {MAX_NUMBER:,}): {text[:40]!r}")
     return value
 
 
@@ -40,8 +43,8 @@ def not_negative(text: str) -> int:
         value = int(text)
     except ValueError:
         value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"not a number >= 0: {text!r}")
+    if not 0 <= value <= MAX_NUMBER:
+        raise argparse.ArgumentTypeError(f"not a number from 0 to {MAX_NUMBER:,}: {text[:40]!r}")
     return value
 
 

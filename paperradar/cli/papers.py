@@ -7,11 +7,12 @@ import sys
 from datetime import date
 from typing import Any
 
-from ..present import paper_json, snippet_text
+from ..present import featured_json, paper_json, snippet_text
 from ..rank import feed as feeds
 from ..rank.fusion import MODES, NotEmbedded
 from ..rank.search import search
 from ..sources import FORMATS
+from ..sources.common import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS
 from ..app import Radar
 from ..store import Filters
 from .common import (
@@ -61,16 +62,24 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the paper as a JSON object")
     p.set_defaults(run=cmd_show)
 
-    p = sub.add_parser("feed", parents=[common], help="papers first listed on a day, week or month",
-                       description="Papers first listed in a period: most upvoted first, then newest.")
+    p = sub.add_parser("feed", parents=[common], help="papers featured or first listed on a day, week or month",
+                       description="The papers featured in a period (Hugging Face Daily Papers and local "
+                                   "submissions), or all papers first listed in it: most upvoted first, then "
+                                   "newest. By default the featured papers when the period has any, else all.")
     period = p.add_mutually_exclusive_group(required=True)
     period.add_argument("--date", type=valid_date, metavar="YYYY-MM-DD", help="one day")
     period.add_argument("--week", type=valid_date, metavar="YYYY-MM-DD", help="the ISO week (Mon-Sun) containing this day")
     period.add_argument("--month", metavar="YYYY-MM", help="one month")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--featured", action="store_true",
+                       help="only the papers featured in the period (the default when it has any)")
+    which.add_argument("--all", action="store_true",
+                       help="every paper first listed in the period (the default when none is featured)")
     p.add_argument("--category", help="only papers in this arXiv category")
     p.add_argument("--limit", type=positive, default=50, help="number of papers (default 50)")
     p.add_argument("--offset", type=not_negative, default=0, help="skip this many papers (paging)")
-    p.add_argument("--json", action="store_true", help="print papers as a JSON array")
+    p.add_argument("--json", action="store_true",
+                   help="print papers as a JSON array (featured papers carry a \"featured\" object)")
     p.set_defaults(run=cmd_feed)
 
     p = sub.add_parser("stats", parents=[common], help="counts of papers, by source and category, date range",
@@ -86,6 +95,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_vote)
 
 
+INCOMPLETE = {
+    "missing authors": "stored without author names: the source gave none",
+    "missing abstract": "stored without an abstract: the source gave none",
+}
+
+
 def cmd_import(radar: Radar, args: argparse.Namespace) -> int:
     from ..importer import SHOWN_REJECTS, run_import
 
@@ -94,6 +109,7 @@ def cmd_import(radar: Radar, args: argparse.Namespace) -> int:
         report = open(args.report, "w", encoding="utf-8") if args.report else None
     except OSError as exc:
         raise UsageError(f"cannot write --report {args.report}: {exc.strerror or exc}") from exc
+    fresh = radar.store.count() == 0
     try:
         summary = run_import(radar, args.paths, fmt=args.format, strict=args.strict, report=report, progress=progress)
     finally:
@@ -119,8 +135,16 @@ def cmd_import(radar: Radar, args: argparse.Namespace) -> int:
         )
         for reason, count in summary.rejected.most_common():
             print(f"  rejected, {reason}: {count}")
+        if fresh and data["updated"]:
+            print(f"  {data['updated']:,} updated on an empty database: more records of a paper already read in this"
+                  " import (the same paper in two files or from two sources), merged into it")
         for what, count in summary.incomplete.most_common():
-            print(f"  kept, {what}: {count}", flush=True)
+            print(f"  kept, {what}: {count} ({INCOMPLETE.get(what, 'stored as it came')})", flush=True)
+        for what, count in summary.truncated.most_common():
+            limit = MAX_TITLE_CHARS if what == "title" else MAX_ABSTRACT_CHARS
+            where = f"each listed in {args.report}" if args.report else "--report FILE lists each with file and line"
+            print(f"  truncated: {count} {what}{'s' if count > 1 else ''} longer than {limit:,} characters,"
+                  f" stored cut to that ({where})", flush=True)
     if not args.no_embed and not summary.aborted:
         data["embedding"] = run_embedding(radar, progress, quiet=args.json)
     if args.json:
@@ -185,6 +209,9 @@ def cmd_show(radar: Radar, args: argparse.Namespace) -> int:
             print(f"{label}: {row[label]}")
     for name, url in row["links"].items():
         print(f"{name}: {url}")
+    for f in row.get("featured", []):
+        by = f" by {f['submitted_by']}" if f["submitted_by"] else ""
+        print(f"featured: {f['day']} ({f['source']}{by})")
     print()
     print(row["abstract"] or "(no abstract)")
     print()
@@ -192,21 +219,53 @@ def cmd_show(radar: Radar, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_feed(radar: Radar, args: argparse.Namespace) -> int:
-    if args.date:
-        period = feeds.day(date.fromisoformat(args.date))
-    elif args.week:
-        period = feeds.week(date.fromisoformat(args.week))
-    else:
+def feed_period(args: argparse.Namespace) -> feeds.Period:
+    """The period ``--date``, ``--week`` or ``--month`` asks for; a ValueError naming the option when it
+    is not a month or lies outside the days a feed shows (feeds.FIRST_DAY to feeds.LAST_DAY)."""
+    first, last = feeds.FIRST_DAY.isoformat(), feeds.LAST_DAY.isoformat()
+    if args.month is not None:  # "" too: not a month
         try:
             period = feeds.parse_month(args.month)
         except ValueError as exc:
-            raise UsageError(str(exc)) from exc
-    rows, total = radar.store.feed(period.start.isoformat(), period.end.isoformat(), args.category, args.limit, args.offset)
+            raise ValueError(f"--month: {exc}") from None
+        if not feeds.FIRST_DAY <= period.start <= feeds.LAST_DAY:
+            raise ValueError(f"--month must be from {first[:7]} to {last[:7]}, not {args.month}")
+        return period
+    option, text = ("--date", args.date) if args.date is not None else ("--week", args.week)
+    day = date.fromisoformat(text)
+    if not feeds.FIRST_DAY <= day <= feeds.LAST_DAY:
+        raise ValueError(f"{option} must be a day from {first} to {last}, not {text}")
+    return feeds.day(day) if option == "--date" else feeds.week(day)
+
+
+def cmd_feed(radar: Radar, args: argparse.Namespace) -> int:
+    try:
+        period = feed_period(args)
+    except ValueError as exc:  # one line, as for a database that cannot be opened
+        print(f"paperradar feed: {exc}", file=sys.stderr)
+        return 2
+    start, end = period.start.isoformat(), period.end.isoformat()
+    store = radar.store
+    featured = args.featured or (not args.all and store.has_featured(start, end))
+    on = "on" if period.kind == "day" else "in"
+    in_category = f" in {args.category}" if args.category else ""
+    if featured:
+        pairs, total = store.featured_papers(start, end, args.category, None, args.limit, args.offset)
+        if args.json:
+            emit_json([{**paper_json(row), "featured": featured_json(f)} for row, f in pairs])
+            return 0
+        print(f"Featured {on} {period.label}: {total} papers{in_category}")
+        for rank, (row, f) in enumerate(pairs, start=args.offset + 1):
+            print_paper(row, rank)
+            print(f"     featured {f.day}" + (f" by {f.submitted_by}" if f.submitted_by else "")
+                  + (" (local)" if f.source == "local" else ""))
+        return 0
+    rows, total = store.feed(start, end, args.category, args.limit, args.offset)
     if args.json:
         emit_json([paper_json(r) for r in rows])
         return 0
-    print(f"{period.label}: {total} papers" + (f" in {args.category}" if args.category else ""))
+    print(f"All papers first listed {on} {period.label}: {total} papers{in_category}"
+          + ("" if args.all else " (none featured)"))
     for rank, row in enumerate(rows, start=args.offset + 1):
         print_paper(row, rank)
     return 0

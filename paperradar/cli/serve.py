@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
+import socket
 import sys
+from urllib.parse import urlsplit
 from typing import Any
 
 from ..app import Radar
+from ..config import ENV_BASE_URL, Settings
+from ..store import StorageFault
 from .common import UsageError
 
 
@@ -32,7 +38,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--sync", action="store_true", help="also run `sync --all` in the background, every schedule.every")
     p.add_argument("--every", metavar="INTERVAL", help="with --sync: time between sync rounds (30m, 6h, 1d; default: the config's schedule.every)")
     p.add_argument("--config", metavar="FILE",
-                   help=f"with --sync: sync configuration file (default: ${ENV_CONFIG}, else config.toml in your config directory)")
+                   help=f"configuration file: [site] and, with --sync, the sources (default: ${ENV_CONFIG}, "
+                        "else config.toml in your config directory)")
+    p.add_argument("--base-url", metavar="URL",
+                   help=f"the site's public address, for absolute links in feeds (default: ${ENV_BASE_URL}, "
+                        "else [site] base_url; without one, links use the address a request came through)")
+    p.add_argument("--allow-host", metavar="NAME", action="append", default=[],
+                   help="also answer requests for this host name (repeatable; the base URL's host, the listen "
+                        "address and localhost are always answered, any other Host gets a 400)")
     p.add_argument("--embed", action="store_true",
                    help="embed papers that have no vector yet in the background (as `paperradar embed`), the site up meanwhile")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
@@ -44,8 +57,13 @@ def cmd_serve(radar: Radar, args: argparse.Namespace) -> int:
 
     from ..web import create_app
 
-    if (args.every or args.config) and not args.sync:
-        raise UsageError("serve: --every and --config go with --sync")
+    if args.every and not args.sync:
+        raise UsageError("serve: --every goes with --sync")
+    radar.settings = site_settings(args)
+    if radar.store.read_only and (args.sync or args.embed):  # a read-only copy is served; it cannot grow
+        option = "--sync" if args.sync else "--embed"
+        raise StorageFault(radar.store.path, radar.store.read_only, f"serve {option} stores what it fetches "
+                           f"or computes; serve it without {option}")
     scheduler = _start_sync(radar, args) if args.sync else None
     app = create_app(radar)
     if args.embed:
@@ -74,6 +92,37 @@ def cmd_serve(radar: Radar, args: argparse.Namespace) -> int:
         if scheduler is not None:
             scheduler.stop(timeout=10)
     return 0 if server.started else 1
+
+
+def site_settings(args: argparse.Namespace) -> Settings:
+    """The site's address and the host names it answers to: options, then environment, then [site]."""
+    from ..sync.config import ConfigError, load_config
+
+    try:
+        site = load_config(args.config).site
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    base_url = (args.base_url or os.environ.get(ENV_BASE_URL) or site.base_url or "").rstrip("/") or None
+    if base_url and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", base_url):
+        raise UsageError(f"serve: --base-url must be an http:// or https:// address, not {base_url!r}")
+    hosts = {"localhost", "127.0.0.1", "::1", *site.hosts, *args.allow_host}
+    if base_url:
+        hosts.add(urlsplit(base_url).hostname or "")
+    if args.host in ("0.0.0.0", "::"):  # every interface: the machine's own names and addresses
+        hosts |= _own_names()
+    else:
+        hosts.add(args.host)
+    return Settings(base_url=base_url, hosts=tuple(sorted(h for h in hosts if h)))
+
+
+def _own_names() -> set[str]:
+    name = socket.gethostname()
+    names = {name, socket.getfqdn()}
+    try:
+        names |= set(socket.gethostbyname_ex(name)[2])
+    except OSError:
+        pass
+    return names
 
 
 def _announce_when_started(server: Any, radar: Radar, args: argparse.Namespace) -> None:

@@ -78,6 +78,24 @@ class EmbedReport:
     sentence_seconds: float = 0.0
     interrupted: bool = False
     notes: list[str] = field(default_factory=list)
+    # what a running embedding is doing, for those watching it (serve --embed: /api/stats, notices)
+    phase: str = "starting"  # "documents", "vector index", "sentences", "done"
+    phase_total: int = 0  # papers this phase has to do
+    phase_done: int = 0
+    phase_started: float = field(default_factory=time.monotonic)
+
+    def begin(self, phase: str, total: int) -> None:
+        self.phase, self.phase_total, self.phase_done, self.phase_started = phase, total, 0, time.monotonic()
+
+    def advance(self, papers: int) -> None:
+        self.phase_done += papers
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left in this phase at its rate so far (None until a batch is done)."""
+        spent = time.monotonic() - self.phase_started
+        if not self.phase_done or spent <= 0:
+            return None
+        return max(self.phase_total - self.phase_done, 0) * spent / self.phase_done
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +120,7 @@ def embed_documents(store: Store, enc: Encoder, report: EmbedReport, progress: b
     todo = store.pending_vectors(report.model, text_hash)
     report.pending, report.missing, report.changed = len(todo.rowids), todo.missing, todo.changed
     rowids = todo.rowids[:limit] if limit is not None else todo.rowids
+    report.begin("documents", len(rowids))
     bar = progress_bar(len(rowids), "embedding", progress)
     try:
         for i in range(0, len(rowids), batch):
@@ -111,6 +130,7 @@ def embed_documents(store: Store, enc: Encoder, report: EmbedReport, progress: b
             vecs = enc.encode([paper_text(*texts[r]) for r in keys])
             store.save_vectors(report.model, keys, [text_hash(*texts[r]) for r in keys], vecs)
             report.embedded += len(keys)
+            report.advance(len(chunk))
             bar.update(len(chunk))
             if every and report.embedded % every[0] < len(keys) and report.embedded < len(rowids):
                 every[1]()
@@ -125,6 +145,7 @@ def embed_sentences(store: Store, enc: Encoder, report: EmbedReport, progress: b
     """Pass 2: sentence vectors for every paper whose document vector is newer than its sentence vectors."""
     started = time.perf_counter()
     total = _count_sentences_pending(store, report.model)
+    report.begin("sentences", total if limit is None else min(total, limit))
     bar = progress_bar(total if limit is None else min(total, limit), "sentences", progress)
     after = 0
     try:
@@ -137,6 +158,7 @@ def embed_sentences(store: Store, enc: Encoder, report: EmbedReport, progress: b
             texts = store.paper_texts(chunk)
             store.save_sentence_vectors(report.model, sentence_items(enc, texts))
             report.sentences += len(chunk)
+            report.advance(len(chunk))
             bar.update(len(chunk))
     finally:
         bar.close()

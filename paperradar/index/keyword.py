@@ -15,6 +15,13 @@ store's ``meta`` table. The index folder carries a stamp (see
 rebuilt, never served.
 Queries are built as query objects from :mod:`paperradar.index.query`
 clauses, never parsed from strings, so no user input is a syntax error.
+
+A folder that cannot be written (a read-only copy) is still searched:
+tantivy takes a lock file in the index folder to open or reload a reader,
+so such a folder is read through a private temporary folder of links to
+its files (the lock files made there), and asking for the writer says why
+it cannot be had (:class:`~paperradar.store.StorageFault`). A write that
+fails for lack of space or permission says so in one line the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from pathlib import Path
 
 import tantivy
 
-from ..store import Filters, StoredPaper
+from ..store import Filters, StorageFault, StoredPaper
+from ..store.faults import DISK_FULL, guarded
+from . import shadow
 from .query import Clause, ParsedQuery, author_clause
 
 META_SEQ = "keyword_index_seq"  # store meta key: the seq the index has reached
@@ -88,21 +97,55 @@ class KeywordIndex:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
-        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self.read_only: str | None = None  # why the folder cannot be written ("read-only", ...); None: it can
+        self._shadow: Path | None = None  # where a read-only folder is opened from (see _open_shadow)
+        self.index = self._open()
         self.index.register_tokenizer("paper", _STEMMED)
         self.index.register_tokenizer("names", _PLAIN)
         self._writer: tantivy.IndexWriter | None = None
 
+    def _open(self) -> tantivy.Index:
+        """The index in its folder (made if missing), or read through a shadow when it cannot be written."""
+        try:
+            with guarded(self.path):
+                self.path.mkdir(parents=True, exist_ok=True)
+                return tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except StorageFault as fault:
+            if fault.cause == DISK_FULL:
+                raise
+            self.read_only = fault.cause
+            try:
+                return self._open_shadow()
+            except (OSError, ValueError) as exc:  # no temporary folder, or files it cannot read either
+                raise fault from exc
+
+    def _open_shadow(self) -> tantivy.Index:
+        """Open a folder that cannot be written through a shadow of links (see :mod:`.shadow`)."""
+        self._shadow = shadow.make(self)
+        shadow.link(self.path, self._shadow)
+        return tantivy.Index(self.schema, path=str(self._shadow), reuse=True)
+
+    def _link_shadow(self) -> None:
+        """Link the folder's files the shadow lacks (segments a commit by another process made since)."""
+        if self._shadow is not None:
+            shadow.link(self.path, self._shadow)
+
     # -- writing -----------------------------------------------------------
 
     def writer(self, wait: float = 0.0) -> tantivy.IndexWriter:
-        """The single index writer; waits up to ``wait`` seconds for another process's."""
+        """The single index writer; waits up to ``wait`` seconds for another process's.
+
+        A folder that cannot be written, or a disk too full to start one,
+        is a :class:`StorageFault` naming the folder.
+        """
+        if self.read_only:
+            raise StorageFault(str(self.path), self.read_only)
         deadline = time.monotonic() + wait
         while self._writer is None:
             try:
-                self._writer = self.index.writer(heap_size=128_000_000, num_threads=1)
+                with guarded(self.path):
+                    self._writer = self.index.writer(heap_size=128_000_000, num_threads=1)
             except ValueError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                     raise IndexBusy(f"keyword index {self.path} is being written by another process") from exc
@@ -112,18 +155,22 @@ class KeywordIndex:
     def add(self, rows: list[StoredPaper], replace: bool = True) -> None:
         """Index rows as the store holds them; ``replace`` drops older copies first."""
         w = self.writer()
-        for row in rows:
-            if replace:
-                w.delete_documents_by_term("rowid", row["rowid"])
-            w.add_document(_document(row))
+        with guarded(self.path):  # tantivy's indexing thread dies on a full disk: later calls fail
+            for row in rows:
+                if replace:
+                    w.delete_documents_by_term("rowid", row["rowid"])
+                w.add_document(_document(row))
 
     def commit(self) -> None:
         if self._writer is not None:
-            self._writer.commit()
+            with guarded(self.path):
+                self._writer.commit()
 
     def clear(self) -> None:
         """Drop every document (before rebuilding an index made from another database)."""
-        self.writer().delete_all_documents()
+        w = self.writer()
+        with guarded(self.path):
+            w.delete_all_documents()
 
     def stamp(self) -> str | None:
         """The token of the last saved state (None: never stamped)."""
@@ -135,18 +182,35 @@ class KeywordIndex:
     def write_stamp(self, token: str) -> None:
         """Write the token of the state just committed (temporary file, then rename)."""
         tmp = self.path / (STAMP + ".tmp")
-        tmp.write_text(json.dumps({"token": token}))
-        os.replace(tmp, self.path / STAMP)
+        with guarded(self.path):
+            tmp.write_text(json.dumps({"token": token}))
+            os.replace(tmp, self.path / STAMP)
 
     def close(self) -> None:
-        """Release the writer (and its lock) so another process can write."""
-        if self._writer is not None:
-            self._writer.wait_merging_threads()
-            self._writer = None
+        """Release the writer (and its lock) so another process can write, once its merges are done."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with guarded(self.path):
+                writer.wait_merging_threads()
+
+    def abandon(self) -> None:
+        """Drop the writer after a failure: what it held uncommitted is discarded, its lock released.
+
+        The index stays at its last commit, which the store's seq mark
+        describes, so the next writer catches up from there.
+        """
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.rollback()
+            except ValueError:
+                pass  # a writer whose thread died has nothing left to roll back
+            del writer
 
     # -- reading -----------------------------------------------------------
 
     def refresh(self) -> None:
+        self._link_shadow()
         self.index.reload()
 
     def search(
@@ -164,6 +228,13 @@ class KeywordIndex:
         result = searcher.search(query, limit, count=False, offset=offset)
         rowids = _rowids(searcher, [address for _, address in result.hits])
         return [Hit(rowid, float(score)) for rowid, (score, _) in zip(rowids, result.hits, strict=True)]
+
+    def matches(self, parsed: ParsedQuery, filters: Filters | None = None, mode: str = "all") -> int:
+        """How many papers match (every clause, or ``any`` of them): counted, not ranked."""
+        query = self._query(parsed, filters or Filters(), mode)
+        if query is None:
+            return 0
+        return int(self.index.searcher().search(query, 1, count=True).count or 0)
 
     def snippets(self, parsed: ParsedQuery, abstracts: list[str], filters: Filters | None = None) -> list[str]:
         """Abstract fragments around the query's matches, marked with MARK_START/MARK_END.
@@ -215,7 +286,7 @@ class KeywordIndex:
 
     def count(self) -> int:
         """Documents in the last commit (reloads, so a commit just made is seen)."""
-        self.index.reload()
+        self.refresh()
         return int(self.index.searcher().num_docs)
 
     def _query(self, parsed: ParsedQuery, f: Filters, mode: str) -> tantivy.Query | None:

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..store import Store
+from ..store.faults import guarded
 from .flatfile import FlatFile, put_rows
 
 GRAPH = "hnsw.usearch"
@@ -52,6 +53,7 @@ RERANK, RERANK_EXTRA = 4, 120  # the graph shortlists k + min(3k, 120); their fl
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 96
+UNMAPPED = (-1.0, -1)  # no state file looked at yet: differs from None (none found), so the first read maps
 
 
 def usearch_index() -> Any:
@@ -85,7 +87,8 @@ class VectorIndex:
         self.mark = f"vectors:{model}"  # its name in the store's index marks
         self._graph: Any = None  # the saved graph, mapped read-only (None: nothing saved yet)
         self._flat: FlatFile | None = None  # the saved vectors by rowid, read with pread
-        self._stamp: tuple[float, int] | None = None  # state file (mtime, inode) when mapped
+        # state file (mtime, inode) when mapped; None: there was none (searched exactly from the store)
+        self._stamp: tuple[float, int] | None = UNMAPPED
         self._seq = 0  # log position the reader has applied
         self._masked: set[int] = set()  # keys in the graph whose vector changed or went since
         self._delta: dict[int, np.ndarray] = {}  # vectors added or changed since the graph was saved
@@ -230,7 +233,14 @@ class VectorIndex:
         behind is left as it is (readers search those entries exactly).
         Waits for another writer to finish first. Safe to repeat and to
         interrupt: the store's log is replayed from the last saved position.
+        A folder that cannot be written or a full disk is a
+        :class:`~paperradar.store.StorageFault` naming the folder; what was
+        saved before stays as it was (files are renamed into place whole).
         """
+        with guarded(self.dir):
+            return self._update(progress, min_changes)
+
+    def _update(self, progress: Callable[[int], None] | None, min_changes: int) -> int:
         index_class = usearch_index()
 
         with self._lock():
@@ -275,7 +285,7 @@ class VectorIndex:
             elif head != state.get("log_seq") or not ours:
                 self._write_state(head, len(graph))
             self.store.prune_vector_log(head)
-        self._stamp = None  # remap on next read
+        self._stamp = UNMAPPED  # remap on next read
         return applied
 
     def _new_flat(self) -> np.ndarray:
@@ -284,13 +294,31 @@ class VectorIndex:
 
     def _save_flat(self, flat: np.ndarray) -> None:
         """Write the vectors file under a temporary name, then rename it into place."""
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.save(f, flat)
+
+        self._write_whole(FLAT, write)
+
+    def _write_whole(self, name: str, write: Callable[[Path], None]) -> None:
+        """Write file ``name`` with ``write`` under a temporary name, synced, then rename it into place.
+
+        A write that fails (a full disk) leaves the file as it was and no
+        partial copy taking space; it is told apart as a storage fault while
+        the partial copy still shows how full the disk is.
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / (FLAT + ".tmp")
-        with open(tmp, "wb") as f:
-            np.save(f, flat)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.dir / FLAT)
+        tmp = self.dir / (name + ".tmp")
+        try:
+            with guarded(self.dir):
+                write(tmp)
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        os.replace(tmp, self.dir / name)
 
     def _patch_flat(self, dropped: np.ndarray, keys: np.ndarray, vecs: np.ndarray) -> None:
         """Apply a few changes in place (readers mask changed rows until they see the new state);
@@ -314,12 +342,7 @@ class VectorIndex:
                      expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
     def _save(self, graph: Any, head: int) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / (GRAPH + ".tmp")
-        graph.save(str(tmp))
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, self.dir / GRAPH)
+        self._write_whole(GRAPH, lambda tmp: graph.save(str(tmp)))
         self._write_state(head, len(graph))
 
     def _write_state(self, head: int, count: int) -> None:

@@ -12,9 +12,6 @@ keyword alone.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 from ..app import Radar
 from ..index.keyword import Hit
 from ..index.query import ParsedQuery, is_passage, parse, parse_passage
@@ -23,11 +20,9 @@ from .fusion import DEPTH, KEYWORD_WEIGHT, MODES, SEMANTIC_WEIGHT, NotEmbedded, 
 from .ranked import Ranked, rows_for
 from .semantic import has_vectors, nearest, query_vector
 
-__all__ = ["MODES", "Filters", "NotEmbedded", "keyword_search", "search"]
+__all__ = ["MODES", "Filters", "NotEmbedded", "count_matches", "keyword_search", "search"]
 
 EARLY_FILL = 5  # clauses from which the any-word search starts beside the all-words one
-# Runs the parts of a search that can go at the same time as the caller's part.
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="paperradar-search")
 
 
 def search(
@@ -54,7 +49,7 @@ def search(
     else:
         # The two halves run at once (the encoder, the vector and the keyword index all
         # release the GIL): the query costs the slower half, not both.
-        vector_half = _POOL.submit(lambda: nearest(radar, query_vector(radar, query), depth, filters))
+        vector_half = radar.pool.submit(lambda: nearest(radar, query_vector(radar, query), depth, filters))
         keyword = [(h.rowid, h.score) for h in _keyword_hits(radar, parsed, filters, max(DEPTH, 2 * want))]
         hits = fuse(keyword, vector_half.result(), weights=(KEYWORD_WEIGHT, SEMANTIC_WEIGHT))[offset:want]
     return _with_snippets(radar, parsed, rows_for(radar.store, hits), filters)
@@ -71,6 +66,17 @@ def keyword_search(
     return _with_snippets(radar, parsed, rows_for(radar.store, [(h.rowid, h.score) for h in hits]), filters)
 
 
+def count_matches(radar: Radar, query: str, filters: Filters | None = None) -> tuple[int, int]:
+    """(papers with every word, papers with some) of a query, filters applied: the size of what
+    keyword search ranks (semantic search ranks every paper, so it has no such count)."""
+    parsed = _parse(query)
+    if parsed.empty:
+        return 0, 0
+    index = radar.keyword
+    every = index.matches(parsed, filters, mode="all")
+    return every, (index.matches(parsed, filters, mode="any") if parsed.size > 1 else every)
+
+
 def _parse(query: str) -> ParsedQuery:
     return parse_passage(query) if is_passage(query) else parse(query)
 
@@ -82,7 +88,7 @@ def _keyword_hits(radar: Radar, parsed: ParsedQuery, filters: Filters | None, wa
     # starts at once, beside the all-words one, instead of after it.
     early = None
     if parsed.size >= EARLY_FILL:
-        early = _POOL.submit(index.search, parsed, filters, limit=2 * want, mode="any")
+        early = radar.pool.submit(index.search, parsed, filters, limit=2 * want, mode="any")
     hits = index.search(parsed, filters, limit=want, mode="all")
     if len(hits) < want and fill:
         seen = {h.rowid for h in hits}

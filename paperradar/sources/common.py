@@ -31,6 +31,17 @@ _NAME_NEEDS_CLEANING = re.compile(r"^\s|\s$|\s\s|[\n\t]")
 _HAS_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class Cut(str):
+    """A text cut to its limit, remembering how long it was, so the import summary can count it."""
+
+    full: int
+
+    def __new__(cls, text: str, full: int) -> Cut:
+        cut = super().__new__(cls, text)
+        cut.full = full
+        return cut
+
+
 def _strip_controls(text: str) -> str:
     # A regex scan is far cheaper than translate() on the common clean text.
     return text.translate(_CONTROL) if _HAS_CONTROL.search(text) else text
@@ -47,10 +58,13 @@ def _one_line(text: str) -> str:
 
 
 def clean_title(text: Any) -> str:
-    """One line, single spaces: titles arrive hard-wrapped and indented."""
+    """One line, single spaces: titles arrive hard-wrapped and indented. Over MAX_TITLE_CHARS: a :class:`Cut`."""
     if not isinstance(text, str):
         return ""
-    return _one_line(_strip_controls(text))[:MAX_TITLE_CHARS]
+    if isinstance(text, Cut):
+        return text  # cleaned and cut already
+    line = _one_line(_strip_controls(text))
+    return Cut(line[:MAX_TITLE_CHARS], len(line)) if len(line) > MAX_TITLE_CHARS else line
 
 
 def clean_abstract(text: Any) -> str:
@@ -66,7 +80,7 @@ def clean_abstract(text: Any) -> str:
     else:
         out = _one_line(text)
     if len(out) > MAX_ABSTRACT_CHARS:
-        out = out[:MAX_ABSTRACT_CHARS].rsplit(" ", 1)[0] + " …"
+        return Cut(out[:MAX_ABSTRACT_CHARS].rsplit(" ", 1)[0] + " …", len(out))
     return out
 
 
@@ -156,6 +170,11 @@ def finish(paper: Paper, line: int) -> Item:
     paper.title = clean_title(paper.title)
     if not paper.title:
         return line, Reject(line, "missing title")
+    for name in ("title", "abstract"):  # what was cut goes on record for the summary; plain text is stored
+        value = getattr(paper, name)
+        if isinstance(value, Cut):
+            paper.cut[name] = value.full
+            setattr(paper, name, str(value))
     if paper.arxiv_id:
         parsed = parse_arxiv_id(paper.arxiv_id)
         if parsed is None:

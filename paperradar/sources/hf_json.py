@@ -2,16 +2,25 @@
 
 Both endpoints answer with one JSON array of entries ``{"paper": {...}, ...}``
 where ``paper`` holds the arXiv id (``id``), ``title``, ``summary``,
-``authors[].name``, ``publishedAt``, ``upvotes`` and optional extras
-(``ai_keywords``, ``githubRepo``, ``projectPage``). The two differ in what
-the dates mean, so they have two entry points over one mapping:
+``authors``, ``publishedAt``, ``upvotes`` and optional extras
+(``ai_keywords``, ``githubRepo``, ``projectPage``, ...). The two differ in
+what the dates mean, so they have two entry points over one mapping:
 
 * a daily listing says on which day HF listed the paper: the date in the
   file name (``2025-03-05.json``, as saved by ``?date=``), else the entry's
   ``submittedOnDailyAt`` day, else its top-level ``publishedAt`` day;
 * a search response only knows the paper's ``publishedAt``.
 
-A response is one document: if it is not valid JSON or UTF-8 nothing in it
+A daily entry also says that HF *featured* the paper on a day (see
+:func:`featured`): ``paper.submittedOnDailyAt``'s day where the response
+has it (responses saved before March 2025 lack it: then the day the
+response was for, the date in the file name or the sync request's URL),
+who submitted it and when. A search response features nothing.
+
+Every field HF gives is kept (:func:`entry_extra`): the ones paperradar has
+a place for go there (``id``, ``title``, ``summary``, author names,
+``upvotes``), the rest into ``Paper.extra`` under HF's own names. A
+response is one document: if it is not valid JSON or UTF-8 nothing in it
 can be trusted, so that raises :class:`FormatError` instead of yielding a
 partial answer. Records are numbered by their 1-based position in the array
 (a pretty-printed array has no meaningful "line" per entry).
@@ -50,7 +59,9 @@ def parse_daily(stream: BinaryIO, name: str) -> Iterator[Item]:
             yield index, entry
             continue
         day = file_day or listing_day(entry)
-        yield finish(entry_paper(entry, published=day, upvotes_at=day, source=SOURCE_DAILY), index)
+        paper = entry_paper(entry, published=day, upvotes_at=day, source=SOURCE_DAILY)
+        paper.featured_day, paper.featured_by, paper.featured_at = featured(entry, file_day)
+        yield finish(paper, index)
 
 
 def parse_search(stream: BinaryIO, name: str) -> Iterator[Item]:
@@ -97,6 +108,32 @@ def listing_day(entry: dict[str, Any]) -> str | None:
         or iso_date(entry.get("publishedAt"))
         or iso_date(paper.get("publishedAt"))
     )
+
+
+def featured(entry: dict[str, Any], response_day: str | None) -> tuple[str | None, str | None, str | None]:
+    """(day, submitter's user name, time) HF featured a daily entry.
+
+    The day is ``paper.submittedOnDailyAt``'s (UTC) day; responses saved
+    before March 2025 lack it, and then the day is the one the response was
+    for (``response_day``: the date in the file name or the request URL), or
+    None when that is unknown too (such a response read from stdin): the
+    top-level ``publishedAt`` is not a featuring day. The submitter is
+    ``submittedBy.name``, else ``paper.submittedOnDailyBy.user`` (the same
+    person where both are given); the time is ``submittedOnDailyAt`` as given.
+    """
+    paper = entry.get("paper") or {}
+    at = paper.get("submittedOnDailyAt")
+    at = at if isinstance(at, str) and iso_timestamp(at) else None
+    day = iso_date(at) or response_day
+    if day is None:
+        return None, None, None
+    by = None
+    for holder, key in ((entry.get("submittedBy"), "name"), (paper.get("submittedOnDailyBy"), "user"),
+                        (paper.get("submittedOnDailyBy"), "name")):
+        if isinstance(holder, dict) and isinstance(holder.get(key), str) and holder[key].strip():
+            by = holder[key].strip()
+            break
+    return day, by, at
 
 
 def entries(stream: BinaryIO) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
@@ -189,18 +226,62 @@ def entry_links(paper: dict[str, Any], hf_id: str) -> dict[str, str]:
     return links
 
 
+# Where each HF key goes. Keys of ``paper`` that paperradar has a field for
+# (``authors`` and ``publishedAt`` are also kept as given, in ``extra``):
+PAPER_FIELDS = {"id": "id / arxiv_id", "title": "title", "summary": "abstract", "upvotes": "upvotes"}
+# Top-level keys that repeat the paper's or belong to one response, not to the paper:
+ENTRY_NOT_KEPT = {
+    "paper": "the paper object itself",
+    "title": "paper.title, whitespace normalised",
+    "summary": "paper.summary",
+    # Responses with submittedOnDailyAt: the paper's publishedAt shifted to US
+    # Eastern time; older ones: an undocumented time near the featuring. The
+    # featuring time is the featured row's (submittedOnDailyAt, or unknown).
+    "publishedAt": "a time of the list entry, not of the paper",
+    # Search responses only: about the viewer and the query, not the paper.
+    "upvoted": "whether the (anonymous) viewer upvoted",
+    "highlightedTitle": "the title marked up for the search query",
+    "highlightedSummary": "the summary marked up for the search query",
+}
+
+
 def entry_extra(entry: dict[str, Any]) -> dict[str, Any]:
-    """HF-only facts worth keeping: its keywords and the discussion size."""
+    """Every HF field of an entry that has no place of its own, under HF's key names.
+
+    Values are kept as HF gives them (``authors`` with their ``_id``,
+    ``hidden``, ``user``, ``status``; ``submittedBy`` and
+    ``submittedOnDailyBy`` objects; ``githubRepo`` and ``projectPage``
+    even with stray spaces, whose cleaned form is in ``links``), except that
+    ``ai_keywords`` loses blank keywords. A key whose value is null or empty
+    is left out, as HF leaves it out for papers that lack it, so that a
+    record without it never erases a stored value. Top-level and paper keys
+    share one namespace; they agree where both are given (``organization``,
+    ``mediaUrls``), and the paper's wins otherwise.
+    """
+    paper: dict[str, Any] = entry["paper"]
     extra: dict[str, Any] = {}
-    keywords = entry["paper"].get("ai_keywords")
+    for key, value in entry.items():
+        if key not in ENTRY_NOT_KEPT and not _absent(value):
+            extra[key] = value
+    for key, value in paper.items():
+        if key not in PAPER_FIELDS and not _absent(value):
+            extra[key] = value
+    for key in _COUNTS:
+        if key in extra and (not isinstance(extra[key], int) or isinstance(extra[key], bool)):
+            del extra[key]
+    keywords = extra.pop("ai_keywords", None)
     if isinstance(keywords, list):
         kept = [k.strip() for k in keywords if isinstance(k, str) and k.strip()]
         if kept:
             extra["ai_keywords"] = kept
-    comments = entry.get("numComments")
-    if isinstance(comments, int) and not isinstance(comments, bool):
-        extra["numComments"] = comments
     return extra
+
+
+_COUNTS = ("numComments", "githubStars")
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def _text(value: Any) -> str:

@@ -8,10 +8,11 @@ All SQL lives in this package; the rest of paperradar sees :class:`Store`.
 
 from __future__ import annotations
 
-from .base import Filters, MergeResult, Store, StoredPaper, StoreError
+from .base import Filters, MergeResult, StorageFault, Store, StoredPaper, StoreError
 from .sqlite import SQLiteStore
 
-__all__ = ["Filters", "MergeResult", "SQLiteStore", "Store", "StoreError", "StoredPaper", "open_store"]
+__all__ = ["Filters", "MergeResult", "SQLiteStore", "StorageFault", "Store", "StoreError", "StoredPaper",
+           "open_store"]
 
 
 def open_store(location: str) -> SQLiteStore:

@@ -18,7 +18,7 @@ from ..model import Paper
 
 
 class StoredPaper(TypedDict, total=False):
-    """One paper as the store holds it (``get`` adds ``sources`` and ``upvote_sources``).
+    """One paper as the store holds it (``get`` adds ``sources``, ``upvote_sources`` and ``featured``).
 
     Rankers never add keys to it: a ranked result wraps it (see
     :class:`paperradar.rank.ranked.Ranked`).
@@ -46,6 +46,7 @@ class StoredPaper(TypedDict, total=False):
     seq: int
     sources: list[dict[str, Any]]
     upvote_sources: list[dict[str, Any]]
+    featured: list[dict[str, Any]]
 
 
 @dataclass
@@ -65,6 +66,30 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(self.category or self.author is not None or self.since or self.until)
+
+
+@dataclass(frozen=True)
+class Featured:
+    """A paper featured in a site's daily list on a day: one row of the ``featured`` table.
+
+    ``source`` is ``"huggingface"`` (an imported HF Daily Papers entry) or
+    ``"local"`` (submitted by a user of this site); ``submitted_by`` is the
+    submitter's user name there (HF) or a local user id, ``submitted_at``
+    the time of submission as the site gave it (an ISO timestamp); either is
+    None where unknown (HF responses saved before March 2025 give no time).
+    ``first_seen`` is when this store first learnt of it.
+    """
+
+    paper: int  # the paper's rowid
+    day: str
+    source: str
+    submitted_by: str | None
+    submitted_at: str | None
+    first_seen: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "source": self.source, "submitted_by": self.submitted_by,
+                "submitted_at": self.submitted_at, "first_seen": self.first_seen}
 
 
 @dataclass
@@ -92,10 +117,32 @@ class StoreError(Exception):
     """The database cannot be opened or written as asked (the message names the path and the cause)."""
 
 
+class StorageFault(Exception):
+    """A file the store or an index lives in cannot be written: the disk is full, or it is read-only.
+
+    Not an ``OSError``: the import pipeline reads an ``OSError`` as a damaged
+    input, and this is never the input's fault. ``path`` is what could not be
+    written (the database file or an index folder), ``cause`` a few words
+    (``disk full``, ``read-only``, ``permission denied``); the CLI prints
+    ``paperradar: <str(fault)>`` and exits 1. See :mod:`paperradar.store.faults`.
+    """
+
+    def __init__(self, path: str, cause: str, detail: str = "", action: str = "write") -> None:
+        super().__init__(path, cause, detail, action)
+        self.path = str(path)
+        self.cause = cause
+        self.detail = detail
+        self.action = action
+
+    def __str__(self) -> str:
+        return f"cannot {self.action} {self.path}: {self.cause}" + (f" ({self.detail})" if self.detail else "")
+
+
 class Store(Protocol):
     """Everything surfaces, rankers and indexes use. One method per question; rows are :class:`StoredPaper`."""
 
     path: str
+    read_only: str | None  # why it was opened read-only ("read-only", "disk full"): reads work, writes fail
 
     # -- the store itself -------------------------------------------------------
     def close(self) -> None: ...
@@ -115,6 +162,16 @@ class Store(Protocol):
     def stats(self) -> dict[str, Any]: ...
     def feed(self, start: str, end: str, category: str | None = None, limit: int = 50,
              offset: int = 0) -> tuple[list[StoredPaper], int]: ...
+
+    # -- featured papers (store/featured.py) -------------------------------------
+    def add_featured(self, paper_id: str, day: str, source: str = "local", submitted_by: str | None = None,
+                     submitted_at: str | None = None) -> bool: ...
+    def featured_papers(self, start: str, end: str, category: str | None = None, submitter: str | None = None,
+                        limit: int = 50, offset: int = 0) -> tuple[list[tuple[StoredPaper, Featured]], int]: ...
+    def has_featured(self, start: str, end: str) -> bool: ...
+    def featured_days(self, start: str, end: str, category: str | None = None) -> list[tuple[str, int]]: ...
+    def latest_featured_day(self, on_or_before: str | None = None) -> str | None: ...
+    def featured_of(self, rowids: list[int]) -> dict[int, list[Featured]]: ...
 
     # -- browsing (store/browse.py) -----------------------------------------------
     def latest_day(self, on_or_before: str | None = None) -> str | None: ...

@@ -167,6 +167,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (index_name, token)
     );
     """,
+    # 5: papers featured in a daily list on a day (see store/featured.py).
+    """
+    -- One row per (paper, day, source): the paper was featured on that day
+    -- (YYYY-MM-DD, the featuring site's day, not the arXiv listing day) by
+    -- Hugging Face Daily Papers (source 'huggingface', from imported daily
+    -- responses) or by a user of this site (source 'local'). submitted_by is
+    -- the HF user name or a local user id, submitted_at the submission time as
+    -- the site gave it; both NULL where unknown. The paper keeps its rowid when
+    -- it absorbs a title-only record, so its rows stay with it.
+    CREATE TABLE featured (
+        paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        source TEXT NOT NULL,
+        submitted_by TEXT,
+        submitted_at TEXT,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (paper, day, source)
+    ) WITHOUT ROWID;
+    CREATE INDEX featured_day ON featured(day, paper);
+    CREATE INDEX featured_submitter ON featured(submitted_by, day) WHERE submitted_by IS NOT NULL;
+    -- A paper's published day from Hugging Face alone only stands until another
+    -- source gives one (store/merge.py): mark the papers only HF has given.
+    UPDATE papers SET field_dates = json_set(field_dates, '$.published_from', 'huggingface')
+        WHERE published IS NOT NULL
+        AND EXISTS (SELECT 1 FROM provenance v WHERE v.paper = papers.rowid)
+        AND NOT EXISTS (SELECT 1 FROM provenance v WHERE v.paper = papers.rowid AND v.source NOT LIKE 'hf%');
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

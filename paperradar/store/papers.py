@@ -2,8 +2,8 @@
 
 The merge rules per field live in :mod:`paperradar.store.merge`; this module
 finds which stored row a record joins (arXiv id, DOI, title), writes the
-batch in one transaction, and keeps categories, upvotes and provenance
-beside each paper.
+batch in one transaction, and keeps categories, upvotes, featured days
+(:mod:`paperradar.store.featured`) and provenance beside each paper.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from ..ids import parse_arxiv_id, title_key
 from ..model import Paper
 from .base import Filters, MergeResult, StoredPaper
+from .featured import UPSERT as FEATURED_UPSERT
 from .connection import COLUMNS, IN_CATEGORY, SELECT, SQLiteBase, decode, encode, rows_in, select_in, utcnow
 from .merge import merge_row, new_row, same
 
@@ -51,7 +52,7 @@ class PaperTable(SQLiteBase):
             groups.setdefault(paper.id, []).append(paper)
         next_rowid = (conn.execute("SELECT MAX(rowid) FROM papers").fetchone()[0] or 0) + 1
         result.seq = (conn.execute("SELECT MAX(seq) FROM papers").fetchone()[0] or 0) + 1
-        inserts, updates, category_rows, upvote_rows, provenance = [], [], [], [], []
+        inserts, updates, category_rows, upvote_rows, featured_rows, provenance = [], [], [], [], [], []
         for key, group in groups.items():
             before = stored.get(key)
             row, changes = _fold(before, group, now)
@@ -59,6 +60,8 @@ class PaperTable(SQLiteBase):
                 changes = 0  # records that disagree among themselves, ending where they began
             if self._collect_upvotes(before, group, upvote_rows, conn) and before is not None and not changes:
                 changes = 1  # only the upvote count moved: still an update
+            if self._collect_featured(before, group, featured_rows, conn) and before is not None and not changes:
+                changes = 1  # featured on a new day (or a submitter learnt): still an update
             # Each record counts once: a new paper's first record is "new",
             # the others "updated" if they changed it, else "unchanged".
             result.new += before is None
@@ -82,6 +85,12 @@ class PaperTable(SQLiteBase):
             if before is None or (changes and before["categories"] != row["categories"]):
                 category_rows.append(row)
         self._write_rows(conn, inserts, updates, category_rows, upvote_rows, provenance)
+        if featured_rows:
+            conn.executemany(
+                "INSERT INTO featured (paper, day, source, submitted_by, submitted_at, first_seen)"
+                f" SELECT rowid, ?, ?, ?, ?, ? FROM papers WHERE id = ? {FEATURED_UPSERT}",
+                [(day, site, by, at, now, pid) for pid, day, site, by, at in featured_rows],
+            )
         return result
 
     def _resolve(self, papers: list[Paper], conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
@@ -187,6 +196,37 @@ class PaperTable(SQLiteBase):
                 changed = changed or old is None or old[0] != count
         return changed
 
+    def _collect_featured(
+        self, before: dict[str, Any] | None, group: list[Paper], out: list[tuple], conn: sqlite3.Connection
+    ) -> bool:
+        """Queue the featured rows the records give (day, site, submitter, time); True if one is new or changes.
+
+        Records of the same paper, day and site combine: a submitter or time
+        one of them knows is kept, the later record winning.
+        """
+        wanted: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+        for paper in group:
+            if not paper.featured_day:
+                continue
+            key = (paper.featured_day, upvote_site(paper.source))
+            by, at = wanted.get(key, (None, None))
+            wanted[key] = (paper.featured_by or by, paper.featured_at or at)
+        if not wanted:
+            return False
+        current: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+        if before is not None:
+            for day, site, by, at in conn.execute(
+                "SELECT day, source, submitted_by, submitted_at FROM featured WHERE paper = ?", (before["rowid"],)
+            ):
+                current[(day, site)] = (by, at)
+        changed = False
+        for (day, site), (by, at) in wanted.items():
+            old = current.get((day, site))
+            if old is None or (by or old[0], at or old[1]) != old:
+                out.append((group[0].id, day, site, by, at))
+                changed = True
+        return changed
+
     def _write_rows(
         self,
         conn: sqlite3.Connection,
@@ -282,6 +322,14 @@ class PaperTable(SQLiteBase):
             dict(s)
             for s in self.conn.execute(
                 "SELECT site, count, observed_at FROM upvotes WHERE paper = ? ORDER BY site", (row["rowid"],)
+            )
+        ]
+        row["featured"] = [
+            dict(s)
+            for s in self.conn.execute(
+                "SELECT day, source, submitted_by, submitted_at, first_seen FROM featured WHERE paper = ?"
+                " ORDER BY day, source",
+                (row["rowid"],),
             )
         ]
         return row

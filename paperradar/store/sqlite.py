@@ -3,18 +3,22 @@
 Each family is a class in its own module over the shared connection of
 :mod:`.connection`: papers (:mod:`.papers`), browsing queries
 (:mod:`.browse`), vectors (:mod:`.vectors`), sync state
-(:mod:`.sync_state`), the derived indexes' marks (:mod:`.marks`). A new
-table family is a new module and one more base class here.
+(:mod:`.sync_state`), the derived indexes' marks (:mod:`.marks`), featured
+papers (:mod:`.featured`). A new table family is a new module and one more
+base class here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .base import StorageFault
 from .browse import BrowseQueries
 from .connection import utcnow
+from .faults import guarded
+from .featured import FeaturedTable
 from .marks import IndexMarks
-from .migrations import migrate
+from .migrations import SCHEMA_VERSION, migrate
 from .papers import PaperTable, upvote_site
 from .sync_state import SyncTables
 from .vectors import VectorTables
@@ -22,12 +26,20 @@ from .vectors import VectorTables
 __all__ = ["SQLiteStore", "upvote_site", "utcnow"]
 
 
-class SQLiteStore(PaperTable, BrowseQueries, VectorTables, SyncTables, IndexMarks):
+class SQLiteStore(PaperTable, FeaturedTable, BrowseQueries, VectorTables, SyncTables, IndexMarks):
     """Papers in one SQLite file. Safe to share between threads: each thread reads through its own connection."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._init_connections()
-        migrate(self.conn)
+        with guarded(self.path):  # a full disk or a read-only folder: one line naming the file, not a traceback
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._open_access()
+            if self.read_only and self._schema_version() < SCHEMA_VERSION:
+                raise StorageFault(self.path, self.read_only,
+                                   "its schema must be upgraded first: open it once where it can be written")
+            migrate(self.conn)
+
+    def _schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])

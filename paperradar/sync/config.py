@@ -1,4 +1,4 @@
-"""The sync configuration file (TOML): sources, categories, schedule, politeness.
+"""The configuration file (TOML): sources, categories, schedule, politeness, the site's address.
 
 Found at ``--config FILE``, else ``$PAPERRADAR_CONFIG``, else ``config.toml``
 in the user's config directory (``~/.config/paperradar/`` on Linux). A
@@ -189,6 +189,14 @@ class ScheduleSettings:
 
 
 @_table
+class SiteSettings:
+    """What ``serve`` needs to know of the site's address (``--base-url`` and ``--allow-host`` win)."""
+
+    base_url: Annotated[str | None, PlainValidator(_url)] = None  # absolute links in feeds (and mails)
+    hosts: Texts = field(default_factory=list)  # more Host names the server answers to
+
+
+@_table
 class SyncConfig:
     path: str | None = field(default=None, init=False)  # the file read, None when defaults only; not a key
     contact: Text = ""
@@ -200,6 +208,7 @@ class SyncConfig:
     arxiv_api: Annotated[ApiSettings, Field(alias="arxiv-api")] = field(default_factory=ApiSettings)
     arxiv_rss: Annotated[RssSettings, Field(alias="arxiv-rss")] = field(default_factory=RssSettings)
     hf_daily: Annotated[HfSettings, Field(alias="hf-daily")] = field(default_factory=HfSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def every(self) -> float:

@@ -25,12 +25,11 @@ def sync(ctx: SyncContext, first: date, last: date) -> dict[str, Any]:
 
 def _fetch(ctx: SyncContext, run: Run, first: date, last: date) -> None:
     settings = ctx.config.hf_daily
-    day = first
-    while day <= last:
+    for n in range((last - first).days + 1):  # counted, not stepped: a step past 9999-12-31 overflows
+        day = first + timedelta(days=n)
         params = {"date": day.isoformat(), "limit": str(settings.limit)}
         ctx.checkpoint()
         response = ctx.client.get(settings.base_url, params, delay=settings.delay, check=checked(FORMAT))
         summary = run.import_page(response, FORMAT)
         if sum(i.records for i in summary.inputs) >= settings.limit:
             run.note(f"{day}: {settings.limit} papers, the request limit; some may be missing")
-        day += timedelta(days=1)

@@ -15,7 +15,9 @@ guarantees hold for all of them:
 3. add the page to the run's row (and, for OAI-PMH, move the harvest's
    resumption token on) in one transaction.
 
-A run that fails keeps every page it imported.
+A run that fails keeps every page it imported. A database or index that
+cannot be written (disk full, read-only) ends the run and the command: a
+:class:`~paperradar.store.StorageFault`, one line for the user.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ..importer import ImportSummary, import_bytes
 from ..model import FormatError
 from ..sources import parser_for
 from ..sources.arxiv_xml import ArxivApiError, OaiError
-from ..store import Store
+from ..store import StorageFault, Store
 from ..store import sync_state
 from .config import SyncConfig
 from .http import FetchError, InvalidBody, PoliteClient, Response
@@ -166,8 +168,13 @@ def execute(ctx: SyncContext, source: str, request: dict[str, Any], work: Callab
         log.warning("%s: %s", source, error)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
-        store.finish_sync_run(run.id, sync_state.INTERRUPTED if interrupted else sync_state.FAILED,
-                              "interrupted" if interrupted else f"{type(exc).__name__}: {exc}", run.notes)
+        why = "interrupted" if interrupted else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, StorageFault):
+            why = str(exc)
+        try:
+            store.finish_sync_run(run.id, sync_state.INTERRUPTED if interrupted else sync_state.FAILED, why, run.notes)
+        except StorageFault:
+            pass  # the disk is full too: the run's row keeps its last page; exc says what went wrong
         raise
     store.finish_sync_run(run.id, status, error, run.notes)
     return store.sync_run(run.id)

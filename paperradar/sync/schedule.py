@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..app import Radar
+from ..store import StorageFault
 from .config import SyncConfig
 from .run import make_context
 from .runner import sync_all
@@ -72,6 +73,9 @@ class Scheduler:
             started = time.monotonic()
             try:
                 self.job()
+            except StorageFault as exc:  # disk full: one line each round; the next may find space again
+                self.failures += 1
+                log.error("paperradar: %s", exc)
             except Exception:  # a bug in one run must not end the schedule
                 self.failures += 1
                 log.exception("scheduled sync failed")

@@ -2,27 +2,37 @@
 
 :func:`create_app` builds it around an open store. Routes live in one module
 per page family (``feed``, ``search``, ``papers``, ``browse``, ``trending``,
-``meta``), each page declared once with :mod:`.pages`; this module adds what
+``meta``), each page declared once with :mod:`.pages`, plus Hugging Face's
+papers API (``hf_api``, plain JSON routes); this module adds what
 every response shares: security headers (a strict Content-Security-Policy: no
 inline script or style), a ``Server-Timing`` header with the time the app
 spent, and errors as an HTML page or, under ``/api/`` and ``/feeds/``, as JSON.
+
+/openapi.json is FastAPI's, from what the routes declare (:mod:`.pages`, :mod:`.schemas`),
+with two corrections made here for every operation: the 422 FastAPI lists by default is
+dropped (a bad parameter is a 400; FastAPI's validation errors are turned into one), and the
+414 of an overlong query string, which this module answers before any route, is listed.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import PlainTextResponse, Response
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..app import Radar
+from ..store import StorageFault
+from . import schemas
 from .common import JSON, HTTPError, render
 
 log = logging.getLogger("paperradar.web")
@@ -70,9 +80,7 @@ class Guard:
             await send(message)
 
         if len(scope.get("query_string", b"")) > MAX_QUERY_STRING:
-            response: Response = PlainTextResponse(
-                f"query string too long (more than {MAX_QUERY_STRING:,} bytes)\n", status_code=414
-            )
+            response = _error(Request(scope), 414, f"query string too long (more than {MAX_QUERY_STRING:,} bytes)")
             await response(scope, receive, wrapped)
             return
         try:
@@ -90,7 +98,7 @@ def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool
     to date (an interrupted import, an index made from another database), so search sees every paper."""
     # In the order of the API listing: importing a page family registers its pages, and their
     # Atom feeds (pages.feeds) in that order.
-    from . import feed, trending, search, papers, browse, meta, pages  # noqa: I001
+    from . import feed, hf_api, trending, search, papers, browse, meta, pages  # noqa: I001
 
     if catch_up_index:
         radar.refresh()
@@ -99,23 +107,57 @@ def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool
         version=__version__,
         description=(
             "Research-paper discovery: the daily feed, trending, search, paper pages, authors and "
-            "categories. Every HTML page has a JSON twin under /api/; Atom feeds under /feeds/."
+            "categories. Every HTML page has a JSON twin under /api/; Atom feeds under /feeds/. "
+            "Hugging Face's papers API at the same paths (/api/daily_papers, /api/papers/search, "
+            "/api/papers/{id}, /papers/{id}.md), so its clients work unchanged."
         ),
         docs_url=None,  # the interactive docs load scripts from a CDN: not on a site with a strict CSP
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.radar = radar
     app.state.site_name = site_name
-    for router in (feed.router, trending.router, search.router, papers.router, browse.router, pages.feeds,
-                   meta.router):
+    # hf_api.router (/papers/{id}.md) before the paper page, whose {id:path} would take it;
+    # hf_api.paper_router (/api/papers/{id}) after the paper's /api/papers/{id}/similar and friends.
+    for router in (feed.router, hf_api.router, trending.router, search.router, papers.router, hf_api.paper_router,
+                   browse.router, pages.feeds, meta.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("paperradar.web", "static")]), name="static")
     app.add_exception_handler(HTTPError, _http_error)
     app.add_exception_handler(StarletteHTTPException, _starlette_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StorageFault, _storage_fault)
+    if radar.settings.hosts is not None:  # a Host the site does not go by: 400 (links are never built from it)
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(radar.settings.hosts))
     app.add_middleware(Guard)
     return app
+
+
+TOO_LONG = {"description": f"the query string is over {MAX_QUERY_STRING:,} bytes",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's /openapi.json without its 422s and with the 414 every operation can answer."""
+    made = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = made()
+            models = spec.setdefault("components", {}).setdefault("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                models.pop(name, None)
+            error = schemas.Error.model_json_schema(ref_template="#/components/schemas/{model}")
+            models.update(error.pop("$defs", {}), Error=error)
+            for operations in spec.get("paths", {}).values():
+                for operation in operations.values():
+                    answers = operation.setdefault("responses", {})
+                    answers.pop("422", None)
+                    answers.setdefault("414", TOO_LONG)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    return openapi
 
 
 def _wants_json(request: Request) -> bool:
@@ -127,6 +169,12 @@ def _error(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSON({"error": {"status": status, "message": message}}, status_code=status)
     return render(request, "error.html", status=status, status_code=status, message=message, title=f"Error {status}")
+
+
+async def _storage_fault(request: Request, exc: Exception) -> Response:
+    """A write the storage refused (disk full, read-only): one line in the log, a 503 saying why."""
+    log.error("%s %s: %s", request.method, request.url.path, exc)
+    return _error(request, 503, str(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -147,4 +195,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("query", "path"))
+    if first.get("type") == "missing":  # a required parameter (q of /feeds/search.atom)
+        return _error(request, 400, f"{where} is required")
     return _error(request, 400, f"bad parameter {where}: {first.get('msg', 'invalid')}")

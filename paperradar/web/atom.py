@@ -17,9 +17,10 @@ from starlette.responses import Response
 
 from .. import __version__
 from ..citation import links
-from .links import paper_url
+from .links import paper_url, site_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+TAG = "tag:paperradar,2025:"  # RFC 4151: ids independent of the address a feed is fetched from
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 
 
@@ -51,11 +52,14 @@ def _stamp(day: str | None) -> str:
 
 
 def respond(request: Request, feed: Feed) -> Response:
-    """The feed as an Atom document; its ids and links are absolute, on this request's host."""
-    base = str(request.base_url).rstrip("/")
+    """The feed as an Atom document. Links are absolute on the site's base URL (``serve --base-url``;
+    without one, the host the request came through, which the server checked against its list);
+    ids are tag URIs that stay the same whatever address the feed is read through."""
+    base = site_url(request)
     root = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
-    self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    _el(root, "id", self_url)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    self_url = base + here
+    _el(root, "id", TAG + here.lstrip("/"))
     _el(root, "title", f"paperradar: {feed.title}")
     if feed.subtitle:
         _el(root, "subtitle", feed.subtitle)
@@ -73,7 +77,7 @@ def respond(request: Request, feed: Feed) -> Response:
 
 def _entry(entry: etree._Element, row: dict[str, Any], base: str) -> None:
     page = base + paper_url(row["id"])
-    _el(entry, "id", page)
+    _el(entry, "id", TAG + paper_url(row["id"]).lstrip("/"))
     _el(entry, "title", row["title"], type="text")
     _el(entry, "updated", row.get("changed_at") or _stamp(row["published"]))
     _el(entry, "published", _stamp(row["published"]))

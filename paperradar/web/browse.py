@@ -3,14 +3,26 @@ twins, and ``/feeds/categories/{cat}.atom``."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 
+from .. import taxonomy
 from ..rank.authors import author_papers
-from . import atom
-from .common import category_param, name_param, page_param, paged, paged_json, radar_of, store_of
+from . import atom, schemas
+from .common import (
+    CATEGORY,
+    NAME,
+    PAGE,
+    bad,
+    category_param,
+    name_param,
+    page_param,
+    paged,
+    paged_json,
+    radar_of,
+    store_of,
+)
 from .links import url_for
 from .pages import Atom, Html, Json, Page, Param, Params, register
 
@@ -18,7 +30,9 @@ router = APIRouter()
 
 PER_PAGE = 50
 ENTRIES = 50
-_PAGE = Param("page", "page number, from 1 (50 a page)")
+_PAGE = Param("page", "page number, from 1 (50 a page)", schema=PAGE)
+_CATEGORY_PARAM = Param("category", "an arXiv category, such as cs.CL or hep-th", schema=CATEGORY)
+_NO_SLASH = {404: "no such address: a category has no slash"}
 
 
 # -- authors -------------------------------------------------------------------
@@ -44,45 +58,50 @@ def author_body(data: dict[str, Any]) -> dict[str, Any]:
 
 
 AUTHOR = register(router, Page(
-    "author", author_data, per_page=PER_PAGE, params=(Param("name"), _PAGE),
+    "author", author_data, per_page=PER_PAGE, params=(Param("name", "the author's name", schema=NAME), _PAGE),
     html=Html("/authors/{name:path}", "author.html", lambda request, data: {"title": data["name"]}),
     json=Json("/api/authors/{name:path}", author_body, ["browse"],
               "An author's papers (JSON twin of /authors/{name})", """
-              Papers with an author of this name (case and accents ignored), newest first; frequent co-authors."""),
+              Papers with an author of this name (case and accents ignored), newest first; frequent co-authors.""",
+              model=schemas.Author),
 ))
 
 
 # -- categories ----------------------------------------------------------------
 
 
-# arXiv's own categories (cs.CL, hep-th, cond-mat.mes-hall); sources also put ACM and MSC
-# classes and free text in the categories field, which the listing leaves out.
-_ARXIV_CATEGORY = re.compile(r"^[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?$")
-_counts_cache: dict[int, tuple[int, list[tuple[str, int]]]] = {}
-
-
 def categories_data(request: Request, params: Params) -> dict[str, Any]:
-    """arXiv categories with their paper counts; recounted only after the store changed."""
+    """arXiv categories by name with their paper counts; what is not an arXiv category (ACM and MSC
+    classes, free text, placeholders) counted together as "other". Recounted only after the store changed."""
     store = store_of(request)
     seq = store.max_seq()
-    cached = _counts_cache.get(id(store))
+    cached = getattr(request.app.state, "category_counts", None)
     if cached is None or cached[0] != seq:
-        counts = [(c, n) for c, n in store.category_counts() if _ARXIV_CATEGORY.match(c)]
-        _counts_cache[id(store)] = cached = (seq, counts)
-    return {"categories": cached[1]}
+        known: list[tuple[str, int]] = []
+        other = 0
+        for code, n in store.category_counts():
+            if taxonomy.canonical(code) == code:
+                known.append((code, n))
+            else:
+                other += n
+        request.app.state.category_counts = cached = (seq, known, other)
+    return {"categories": [(c, n, taxonomy.name(c)) for c, n in cached[1]], "other": cached[2]}
 
 
 CATEGORIES = register(router, Page(
     "categories", categories_data,
     html=Html("/categories", "categories.html", lambda request, data: {"title": "Categories"}),
-    json=Json("/api/categories", lambda data: [{"category": c, "count": n} for c, n in data["categories"]],
-              ["browse"], "Every arXiv category with its number of papers"),
+    json=Json("/api/categories", lambda data: [{"category": c, "count": n, "name": name}
+                                               for c, n, name in data["categories"]],
+              ["browse"], "Every arXiv category with its number of papers", model=list[schemas.CategoryCount]),
 ))
 
 
 def category_data(request: Request, params: Params) -> dict[str, Any]:
     """A category's papers (primary or cross-listed), newest first; ``primary``: how many have it first."""
-    category = category_param(params["category"]) or ""
+    category = category_param(params["category"])
+    if category is None:
+        raise bad("category is empty")
     page = page_param(params["page"])
     store = store_of(request)
     rows, total = store.category_papers(category, params.size, (page - 1) * params.size)
@@ -100,11 +119,13 @@ def category_entries(data: dict[str, Any]) -> atom.Feed:
 
 
 CATEGORY = register(router, Page(
-    "category", category_data, per_page=PER_PAGE, params=(Param("category"), _PAGE),
-    html=Html("/categories/{category}", "category.html", lambda request, data: {"title": data["category"]}),
+    "category", category_data, per_page=PER_PAGE, params=(_CATEGORY_PARAM, _PAGE), errors=_NO_SLASH,
+    html=Html("/categories/{category}", "category.html", lambda request, data: {
+        "title": data["category"], "category_name": taxonomy.name(data["category"])}),
     json=Json("/api/categories/{category}", category_body, ["browse"],
               "A category's papers (JSON twin of /categories/{cat})", """
-              Papers in the category (primary or cross-listed), newest first; ``primary``: how many have it first."""),
+              Papers in the category (primary or cross-listed), newest first; ``primary``: how many have it first.""",
+              model=schemas.Category),
     atom=Atom("/feeds/categories/{category}.atom", category_entries, "Atom: a category's newest papers",
-              (Param("category"),), ENTRIES),
+              (_CATEGORY_PARAM,), ENTRIES),
 ))

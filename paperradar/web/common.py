@@ -2,7 +2,10 @@
 
 Every parameter arrives as a string and is checked here, so a bad one is a
 400 with a sentence saying what was wrong (never FastAPI's 422, never a
-500). Pages are rendered with Jinja2 (autoescaping on); each page's
+500). Beside each check is the JSON schema /openapi.json gives the values it
+accepts (``TEXT``, ``PAGE``, ``DATE``, ...: a :class:`.pages.Param`'s
+``schema``), so that the two are read, and changed, together; an empty
+value is the parameter left out. Pages are rendered with Jinja2 (autoescaping on); each page's
 template context carries ``json_url``, the address of its JSON twin.
 """
 
@@ -33,8 +36,10 @@ MAX_QUERY_CHARS = 10_000  # a pasted abstract (about 2,000 characters) is a quer
 MAX_PARAM_CHARS = 300  # names, categories, dates
 MAX_PAGE = 500
 SHOWN_AUTHORS = 6
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # refused in every parameter (tab, CR and LF are not)
+_CONTROL = re.compile(f"[{CONTROLS}]")
 _CATEGORY = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]{0,39}$")
+_INTEGER = re.compile(r"-?[0-9]+")  # not int()'s "+5", "5_000" or "٥"
 
 
 class HTTPError(Exception):
@@ -53,6 +58,22 @@ def bad(message: str) -> HTTPError:
 # -- parameters ----------------------------------------------------------------
 
 
+Schema = dict[str, Any]
+NO_CONTROL = f"^[^{CONTROLS}]*$"
+NOT_BLANK = f"^[^{CONTROLS}]*[^{CONTROLS}\\s][^{CONTROLS}]*$"  # and something besides spaces
+
+
+def text_schema(max_chars: int = MAX_PARAM_CHARS, required: bool = False) -> Schema:
+    """What :func:`text_param` takes: no control characters, at most ``max_chars``; when
+    ``required``, something besides spaces."""
+    schema: Schema = {"type": "string", "maxLength": max_chars, "pattern": NO_CONTROL}
+    return schema | {"minLength": 1, "pattern": NOT_BLANK} if required else schema
+
+
+TEXT = text_schema()
+NAME = text_schema(required=True)
+
+
 def text_param(value: str | None, name: str, max_chars: int = MAX_PARAM_CHARS) -> str | None:
     """A free-text parameter, whitespace-trimmed; None when empty. Control characters (NUL, ...)
     and overlong values are refused: 400, or 413 for a query over ``MAX_QUERY_CHARS``."""
@@ -67,35 +88,65 @@ def text_param(value: str | None, name: str, max_chars: int = MAX_PARAM_CHARS) -
     return value or None
 
 
+QUERY = text_schema(MAX_QUERY_CHARS)  # longer: 413
+QUERY_REQUIRED = text_schema(MAX_QUERY_CHARS, required=True)
+
+
 def query_param(value: str | None) -> str | None:
     return text_param(value, "q", MAX_QUERY_CHARS)
 
 
-def date_param(value: str | None, name: str) -> date | None:
+DATE: Schema = {"type": "string", "format": "date"}
+# The days the feed and trending take (feeds.FIRST_DAY to feeds.LAST_DAY, years 0002 to 9998): the
+# periods around them stay inside the calendar. Written as the pattern their years match.
+FEED_DATE: Schema = DATE | {"pattern": "^(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}"
+                                       "|99[0-8][0-9]|999[0-8])-"}
+
+
+def date_param(value: str | None, name: str, first: date = date.min, last: date = date.max) -> date | None:
+    """A day written YYYY-MM-DD, from ``first`` to ``last``."""
     value = text_param(value, name)
     if value is None:
         return None
     try:
-        return feeds.parse_day(value)
+        day = feeds.parse_day(value)
     except ValueError:
         raise bad(f"{name} must be a date written YYYY-MM-DD, not {value[:40]!r}") from None
+    if not first <= day <= last:
+        raise bad(f"{name} must be a day from {first.isoformat()} to {last.isoformat()}, not {value!r}")
+    return day
+
+
+def feed_date_param(value: str | None, name: str = "date") -> date | None:
+    """A day the feed or trending can show: its period, and the periods before and after it, are dates."""
+    return date_param(value, name, feeds.FIRST_DAY, feeds.LAST_DAY)
+
+
+def int_schema(low: int, high: int, default: int) -> Schema:
+    return {"type": "integer", "minimum": low, "maximum": high, "default": default}
 
 
 def int_param(value: str | None, name: str, default: int, low: int, high: int) -> int:
     value = text_param(value, name)
     if value is None:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise bad(f"{name} must be a whole number from {low} to {high}, not {value[:40]!r}") from None
+    if not _INTEGER.fullmatch(value):
+        raise bad(f"{name} must be a whole number from {low} to {high}, not {value[:40]!r}")
+    number = int(value)  # at most MAX_PARAM_CHARS digits: text_param refused longer
     if not low <= number <= high:
-        raise bad(f"{name} must be from {low} to {high}, not {number}")
+        raise bad(f"{name} must be from {low} to {high}, not {value[:40]}")
     return number
+
+
+PAGE = int_schema(1, MAX_PAGE, 1)
 
 
 def page_param(value: str | None) -> int:
     return int_param(value, "page", 1, 1, MAX_PAGE)
+
+
+def choice_schema(choices: tuple[str, ...], default: str | None) -> Schema:
+    return {"type": "string", "enum": list(choices)} | ({"default": default} if default else {})
 
 
 def choice_param(value: str | None, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
@@ -105,6 +156,9 @@ def choice_param(value: str | None, name: str, choices: tuple[str, ...], default
     if value not in choices:
         raise bad(f"{name} must be one of {', '.join(choices)}, not {value[:40]!r}")
     return value
+
+
+CATEGORY: Schema = {"type": "string", "pattern": _CATEGORY.pattern}
 
 
 def category_param(value: str | None, name: str = "category") -> str | None:
@@ -220,3 +274,26 @@ def papers_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def listing(data: Mapping[str, Any]) -> dict[str, Any]:
     """What a page shows of the papers it lists: cards, numbered from its page's first."""
     return {"papers": [card(r) for r in data["rows"]], "first_rank": (data["page"] - 1) * data["per_page"] + 1}
+
+
+def embedding_notice(request: Request) -> str | None:
+    """What the page should say while ``serve --embed`` works (None when no embedding runs)."""
+    progress = radar_of(request).embedding_progress()
+    if progress is None:
+        return None
+    eta = progress["eta_seconds"]
+    left = f", about {_duration(eta)} left" if eta is not None else ""
+    if progress["phase"] in ("starting", "documents"):
+        return (f"Semantic search covers {progress['covered']:.0%} of papers for now: the rest are being"
+                f" embedded ({progress['phase_done']:,} of {progress['phase_total']:,} done{left}).")
+    if progress["phase"] == "sentences":
+        return (f"Similar papers are being refined: sentence vectors for {progress['phase_done']:,} of"
+                f" {progress['phase_total']:,} papers{left}.")
+    return None
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "less than a minute"
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"

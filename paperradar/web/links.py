@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
+from starlette.requests import Request
+
 PATH_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")  # Starlette's {name} or {name:convertor}
 
 
@@ -60,3 +62,10 @@ def author_url(name: str) -> str:
 
 def category_url(category: str) -> str:
     return url_for("category", "html", category=category)
+
+
+def site_url(request: Request) -> str:
+    """The site's absolute address without a trailing slash: the configured base URL, else the request's
+    (whose Host the server checked against the names it goes by)."""
+    configured = request.app.state.radar.settings.base_url
+    return (configured or str(request.base_url)).rstrip("/")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse, Response
 
-from .common import JSON, render, store_of
+from . import schemas
+from .common import JSON, radar_of, render
 
 router = APIRouter()
 
@@ -22,9 +23,13 @@ def api_page(request: Request) -> Response:
     return render(request, "api.html", routes=routes, title="API", json_url="/openapi.json")
 
 
-@router.get("/api/stats", tags=["meta"], summary="Counts: papers, by source and category, date range")
+@router.get("/api/stats", tags=["meta"], summary="Counts: papers, by source and category, date range",
+            response_model=schemas.Stats)
 def stats_api(request: Request) -> Response:
-    return JSON(store_of(request).stats())
+    """The store's counts, and while ``serve --embed`` works, how far it is (``embedding``, else null):
+    the share of papers semantic search covers, the phase, papers done and to do, seconds left."""
+    radar = radar_of(request)
+    return JSON({**radar.store.stats(), "embedding": radar.embedding_progress()})
 
 
 @router.get("/robots.txt", include_in_schema=False)

@@ -6,6 +6,13 @@ by hand, each address repeated the parameters, checks and links of the others. A
 names its addresses and parameters, gives ONE function that finds its data and, per view,
 only how to present it; :func:`register` makes its routes and records its addresses for
 :func:`.links.url_for`, which makes every link to it (twin, feed, previous and next).
+
+It also says, once per kind of view, what /openapi.json tells of them: each parameter with the
+schema of the values its check accepts (``Param.schema``; required where the page needs it), the
+JSON twin's body (``Json.model``, from :mod:`.schemas`) and the Atom feed as
+``application/atom+xml``, and every status a view can answer besides 200, with the error body:
+400 where it takes parameters, the page's own ``errors`` (404, 409, 413). The 414 of an
+overlong query string, which every route can answer, is added by :mod:`.app`.
 """
 
 from __future__ import annotations
@@ -13,14 +20,15 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import WithJsonSchema
 from starlette.responses import Response
 
 from . import atom, links
-from .common import JSON, listing, render
+from .common import CONTROLS, JSON, NO_CONTROL, TEXT, listing, render
 
 Data = dict[str, Any]
 feeds = APIRouter()  # the Atom feeds of all pages, listed together in /openapi.json
@@ -33,6 +41,8 @@ class Param:
     name: str
     doc: str | None = None  # its description in /openapi.json
     safe: str = ""  # in a path: the characters links leave unescaped ("/" in a paper id)
+    schema: Mapping[str, Any] = field(default_factory=lambda: TEXT)  # the values its check accepts
+    required: bool = False  # in the query string: a request without it is a 400
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class Json:
     tags: list[str]
     summary: str
     description: str = ""
+    model: Any = None  # the body's model (schemas.py), for /openapi.json
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ class Page:
     params: tuple[Param, ...] = ()
     atom: Atom | None = None
     per_page: int = 0
+    errors: Mapping[int, str] = field(default_factory=dict)  # what its data function answers besides 400
 
 
 def register(router: APIRouter, page: Page) -> Page:
@@ -101,11 +113,41 @@ def register(router: APIRouter, page: Page) -> Page:
     _route(router, page, "html", html.path, page.params + html.params, name=f"{page.name}_page",
            include_in_schema=False)
     _route(router, page, "json", json.path, page.params, name=f"{page.name}_api", tags=json.tags,
-           summary=json.summary, description=inspect.cleandoc(json.description) or None)
+           summary=json.summary, description=inspect.cleandoc(json.description) or None,
+           response_model=json.model, responses=errors(page.errors, page.params))
     if feed:  # named after its file: daily_atom, category_atom
         name = re.sub(r"\W", "", feed.path.rsplit("/", 1)[-1].removesuffix(".atom")) + "_atom"
-        _route(feeds, page, "atom", feed.path, feed.params, name=name, tags=["feeds"], summary=feed.summary)
+        _route(feeds, page, "atom", feed.path, feed.params, name=name, tags=["feeds"], summary=feed.summary,
+               response_class=AtomXml, responses={200: {"description": "an Atom feed (RFC 4287)"}}
+               | errors(page.errors, feed.params))
     return page
+
+
+class AtomXml(Response):
+    """How /openapi.json names an Atom feed's body (:func:`.atom.respond` writes it)."""
+
+    media_type = "application/atom+xml"
+
+
+ERRORS = {
+    400: "a parameter is not valid: the message names it and says what it takes",
+    404: "not found",
+    409: "the answer needs what this site does not have yet: the message says what",
+    413: "q is over 10,000 characters",
+}
+
+
+ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}  # app.py adds the model
+
+
+def errors(statuses: Mapping[int, str], params: tuple[Param, ...] = ()) -> dict[int | str, Any]:
+    """The ``responses`` of a route: each status with what it means ("": the usual words) and the
+    error body, JSON whatever the route's own type (an Atom feed's errors too); 400 when it takes
+    parameters (for a plain route, name 400 in ``statuses``)."""
+    wanted = ({400: ""} if params else {}) | dict(statuses)
+    return {status: {"description": text or ERRORS.get(status, ""),
+                     "content": {kind: dict(v) for kind, v in ERROR_BODY.items()}}
+            for status, text in sorted(wanted.items())}
 
 
 def _route(router: APIRouter, page: Page, view: str, path: str, params: tuple[Param, ...],
@@ -128,10 +170,30 @@ def _route(router: APIRouter, page: Page, view: str, path: str, params: tuple[Pa
 
 
 def _parameter(param: Param, in_path: bool) -> inspect.Parameter:
-    if in_path:
-        return inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, annotation=str)
-    default = Query(None, description=param.doc) if param.doc else None
-    return inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=str | None)
+    default = inspect.Parameter.empty if in_path or param.required else None
+    return inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=documented(param, in_path))
+
+
+def documented(param: Param, in_path: bool = False) -> Any:
+    """The annotation FastAPI reads a parameter by: the string as sent (the data function checks
+    it), documented with ``param``'s description and schema; a plain route's parameters use it too."""
+    where = Path(description=param.doc) if in_path else Query(description=param.doc)
+    kind = str if in_path or param.required else str | None
+    schema = dict(param.schema)
+    if not (in_path or param.required or _takes_blank(schema)):  # an empty field of a form: left out
+        schema = {"anyOf": [schema, BLANK]}
+    return Annotated[kind, where, WithJsonSchema(schema)]  # type: ignore[valid-type]
+
+
+BLANK = {"type": "string", "pattern": f"^[^\\S{CONTROLS}]*$",  # spaces only (controls are refused)
+         "description": "empty: the same as leaving it out"}
+
+
+def _takes_blank(schema: Mapping[str, Any]) -> bool:
+    """Whether a schema already takes "" and spaces (free text: ``common.TEXT``)."""
+    return (schema.get("type") == "string" and not {"enum", "format", "minLength"} & schema.keys()
+            and schema.get("pattern") in (None, NO_CONTROL))
 
 
 def _html(page: Page, request: Request, data: Data) -> Response:

@@ -1,5 +1,7 @@
 """One paper: ``/papers/{id}`` (abstract with TeX rendered, links, BibTeX, upvotes, similar
-papers by facet) and its JSON twins under ``/api/papers/{id}``.
+papers by facet), its JSON twin ``/api/paper/{id}`` and its parts under ``/api/papers/{id}/``
+(similar papers, BibTeX, votes). ``/api/papers/{id}`` itself is Hugging Face's paper object
+(:mod:`.hf_api`).
 
 Ids are arXiv ids (``2506.01234``, ``hep-th/9901001``), ``doi:...`` keys or
 other stored keys; a versioned id or arXiv URL redirects to the paper's page.
@@ -14,20 +16,25 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ..citation import bibtex, links
 from ..present import paper_json
 from ..rank.fusion import NotEmbedded
 from ..rank.similar import FACETS, UnknownPaper, similar
+from . import schemas
 from .common import (
     JSON,
     HTTPError,
     card,
+    embedding_notice,
     choice_param,
+    choice_schema,
     int_param,
+    int_schema,
     papers_json,
     radar_of,
     store_of,
@@ -35,13 +42,26 @@ from .common import (
     with_links,
 )
 from .links import url_for
-from .pages import Html, Json, Page, Param, Params, register
+from .pages import Html, Json, Page, Param, Params, documented, errors, register
 from .tex import abstract_html, tex_html
 
 router = APIRouter()
 log = logging.getLogger("paperradar.web")
 
 SIMILAR = 10
+PAPER_ID = Param("paper_id", "arXiv id (2503.01234, hep-th/9901001), doi:... key or other stored key", safe="/:")
+FACET = Param("facet", f"compare on one facet: {', '.join(FACETS)} (default: the whole paper)",
+              schema=choice_schema(FACETS, None))
+LIMIT = Param("limit", f"how many, 1 to 100 (default {SIMILAR})", schema=int_schema(1, 100, SIMILAR))
+PaperId, Facet, Limit = documented(PAPER_ID, in_path=True), documented(FACET), documented(LIMIT)
+FOUND_OR_NOT = errors({400: "the id has control characters or is over 300 characters",
+                       404: "no paper with this id"})
+
+
+class BibTeXText(PlainTextResponse):
+    """How /openapi.json names a BibTeX entry (the route writes it with its charset)."""
+
+    media_type = "application/x-bibtex"
 
 
 def find(request: Request, paper_id: str) -> dict[str, Any]:
@@ -59,6 +79,8 @@ def similar_rows(request: Request, row: dict[str, Any], facet: str | None, limit
     try:
         return similar(radar_of(request), row["id"], facet=facet, limit=limit), None
     except NotEmbedded:
+        if radar_of(request).embedding is not None:  # serve --embed is working on it
+            return [], "Similar papers are being computed: this paper has no vector yet; reload in a few minutes."
         return [], "Similar papers are not computed yet for this paper (run `paperradar embed`)."
     except UnknownPaper as exc:  # deleted between the two reads
         raise HTTPError(404, str(exc)) from exc
@@ -67,10 +89,11 @@ def similar_rows(request: Request, row: dict[str, Any], facet: str | None, limit
         return [], "Similar papers could not be computed just now (the error was logged)."
 
 
-@router.get("/api/papers/{paper_id:path}/similar", tags=["papers"], summary="Papers similar to one paper")
-def similar_api(request: Request, paper_id: str,
-                facet: str | None = Query(None, description=f"compare on one facet: {', '.join(FACETS)} (default: the whole paper)"),
-                limit: str | None = Query(None, description="how many, 1 to 100 (default 10)")) -> Response:
+@router.get("/api/papers/{paper_id:path}/similar", tags=["papers"], summary="Papers similar to one paper",
+            response_model=schemas.Similar,
+            responses=errors({400: "the id, facet or limit is not valid (the message says which)",
+                              404: "no paper with this id"}))
+def similar_api(request: Request, paper_id: PaperId, facet: Facet = None, limit: Limit = None) -> Response:
     """The most similar papers (the paper itself excluded), best first, each with ``score`` and ``why``
     (its rank by shared words, by document vector and by sentences). A paper without an embedding
     yet gives ``"embedded": false``, ``"papers": []`` and a ``note`` saying so."""
@@ -86,13 +109,14 @@ def similar_api(request: Request, paper_id: str,
 
 
 @router.get("/api/papers/{paper_id:path}/bibtex", tags=["papers"], summary="A paper's BibTeX entry",
-            response_class=PlainTextResponse)
-def bibtex_api(request: Request, paper_id: str) -> Response:
+            response_class=BibTeXText, responses=FOUND_OR_NOT)
+def bibtex_api(request: Request, paper_id: PaperId) -> Response:
     return PlainTextResponse(bibtex(find(request, paper_id)), media_type="application/x-bibtex; charset=utf-8")
 
 
-@router.get("/api/papers/{paper_id:path}/votes", tags=["papers"], summary="A paper's upvotes, by where they were counted")
-def votes_api(request: Request, paper_id: str) -> Response:
+@router.get("/api/papers/{paper_id:path}/votes", tags=["papers"], summary="A paper's upvotes, by where they were counted",
+            response_model=schemas.Votes, responses=FOUND_OR_NOT)
+def votes_api(request: Request, paper_id: PaperId) -> Response:
     """``upvotes`` (the total) and ``by_site``: imported counts (``huggingface``) and local votes
     (``local``, from ``paperradar vote``)."""
     row = find(request, paper_id)
@@ -116,9 +140,16 @@ def paper_context(request: Request, data: dict[str, Any]) -> dict[str, Any] | Re
     return {
         "title": row["title"], "paper": row, "card": card(row), "title_html": tex_html(row["title"]),
         "abstract_html": abstract_html(row["abstract"] or ""), "links": links(row), "bibtex": bibtex(row),
-        "bib_url": url_for("paper", "json", paper_id=row["id"]) + "/bibtex", "facets": FACETS, "facet": chosen,
+        "bib_url": bibtex_url(request, row["id"]), "facets": FACETS, "facet": chosen,
         "similar": [card(r) for r in rows], "similar_note": note, "upvote_sources": row.get("upvote_sources", []),
+        "progress": embedding_notice(request),
     }
+
+
+def bibtex_url(request: Request, paper_id: str) -> str:
+    """The address of :func:`bibtex_api` for a paper (a part of the page, not a page: its path is
+    the route's own, the id escaped as :func:`.links.url_for` escapes it)."""
+    return str(request.app.url_path_for("bibtex_api", paper_id=quote(paper_id, safe="/:")))
 
 
 def paper_body(data: dict[str, Any]) -> dict[str, Any]:
@@ -130,9 +161,10 @@ def paper_body(data: dict[str, Any]) -> dict[str, Any]:
 
 PAPER = register(router, Page(
     "paper", paper_data,
-    params=(Param("paper_id", safe="/:"),),
+    params=(PAPER_ID,), errors={404: "no paper with this id"},
     html=Html("/papers/{paper_id:path}", "paper.html", paper_context, params=(Param("facet"),)),
-    json=Json("/api/papers/{paper_id:path}", paper_body, ["papers"], "One paper (JSON twin of /papers/{id})", """
+    json=Json("/api/paper/{paper_id:path}", paper_body, ["papers"], "One paper (JSON twin of /papers/{id})", """
         Everything stored about a paper: metadata, links (arXiv abstract and PDF, Hugging Face),
-        sources, upvotes by site, and its BibTeX entry."""),
+        sources, upvotes by site, and its BibTeX entry. (`/api/papers/{id}` is the paper as Hugging Face
+        gives it.)""", model=schemas.FullPaper),
 ))

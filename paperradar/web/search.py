@@ -1,5 +1,6 @@
-"""Search: ``/search``, its JSON twin ``/api/papers/search`` and its Atom feed ``/feeds/search.atom``
-(keyword, semantic or hybrid, with filters).
+"""Search: ``/search``, its JSON twin ``/api/search`` and its Atom feed ``/feeds/search.atom``
+(keyword, semantic or hybrid, with filters). Hugging Face's ``/api/papers/search`` (a plain
+list in HF's shape) is in :mod:`.hf_api`.
 
 A pasted abstract is a query like any other: the keyword ranker matches as
 many of its words as it can, the semantic one compares meanings.
@@ -12,15 +13,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ..rank.fusion import MODES, NotEmbedded
-from ..rank.search import search
+from ..rank.search import count_matches, search
 from ..store import Filters
-from . import atom
+from . import atom, schemas
 from .common import (
+    CATEGORY,
+    DATE,
+    PAGE,
+    QUERY,
+    QUERY_REQUIRED,
     HTTPError,
     bad,
     category_param,
     choice_param,
+    choice_schema,
     date_param,
+    embedding_notice,
     page_param,
     papers_json,
     query_param,
@@ -63,12 +71,14 @@ def search_data(request: Request, params: Params) -> dict[str, Any]:
             raise bad(str(exc)) from exc
         except NotEmbedded as exc:  # semantic search before `paperradar embed` ran
             notice = str(exc)
+    # The page says how many papers the words match (the JSON twin pages through the ranking instead).
+    counts = count_matches(radar_of(request), query, filters) if query and params.view == "html" else None
     here = {"q": query, "mode": mode if mode != DEFAULT_MODE else None, "category": category, "author": author,
             "since": filters.since, "until": filters.until}
     return {
         "query": query or "", "mode": mode, "mode_asked": params["mode"], "modes": MODES, "category": category,
         "author": author, "since": since, "until": until, "page": page, "per_page": params.size,
-        "rows": rows[:params.size], "notice": notice, "here": here,
+        "rows": rows[:params.size], "notice": notice, "here": here, "counts": counts,
         "previous": {**here, "page": page - 1 if page > 2 else None} if page > 1 else None,
         "next": {**here, "page": page + 1} if len(rows) > params.size else None,
     }
@@ -77,7 +87,8 @@ def search_data(request: Request, params: Params) -> dict[str, Any]:
 def search_context(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     query = data["query"]
     return {"q": query, "title": f"Search: {query[:80]}" if query else "Search", "long_query": len(query) > 200,
-            "atom_url": url_for("search", "atom", **data["here"]) if query else None}
+            "atom_url": url_for("search", "atom", **data["here"]) if query else None,
+            "progress": embedding_notice(request)}
 
 
 def search_body(data: dict[str, Any]) -> dict[str, Any]:
@@ -100,20 +111,23 @@ SEARCH = register(router, Page(
     "search", search_data, per_page=PER_PAGE,
     params=(
         Param("q", "the query: words, \"phrases\", prefix*, a OR b, -exclude, "
-                   "title:/abstract:/author: fields; or a pasted abstract (at most 10,000 characters)"),
-        Param("mode", f"{', '.join(MODES)} (default {DEFAULT_MODE})"),
-        Param("category", _CATEGORY),
+                   "title:/abstract:/author: fields; or a pasted abstract (at most 10,000 characters)", schema=QUERY),
+        Param("mode", f"{', '.join(MODES)} (default {DEFAULT_MODE})", schema=choice_schema(MODES, DEFAULT_MODE)),
+        Param("category", _CATEGORY, schema=CATEGORY),
         Param("author", "only papers by this author"),
-        Param("since", "first listed on or after this day (YYYY-MM-DD)"),
-        Param("until", "first listed on or before this day (YYYY-MM-DD)"),
-        Param("page", "page number, from 1 (20 a page)"),
+        Param("since", "first listed on or after this day (YYYY-MM-DD; not after `until`)", schema=DATE),
+        Param("until", "first listed on or before this day (YYYY-MM-DD; not before `since`)", schema=DATE),
+        Param("page", "page number, from 1 (20 a page)", schema=PAGE),
     ),
+    errors={409: "mode=semantic (or its feed) before any paper has a vector: the message says to run "
+                 "`paperradar embed`", 413: ""},
     html=Html("/search", "search.html", search_context),
-    json=Json("/api/papers/search", search_body, ["papers"], "Search papers (JSON twin of /search)", """
+    json=Json("/api/search", search_body, ["papers"], "Search papers (JSON twin of /search)", """
         Ranked papers; each has ``score``, and for keyword matches a ``snippet`` and ``snippet_html``
         (matches in ``<mark>``, the rest escaped). ``mode=semantic`` before any paper has a vector
-        (``paperradar embed``) is a 409 saying so."""),
+        (``paperradar embed``) is a 409 saying so.""", model=schemas.Search),
     atom=Atom("/feeds/search.atom", search_entries, "Atom: the top results of a search",
-              (Param("q", "the query (required)"), Param("mode", ", ".join(MODES)), Param("category", _CATEGORY)),
-              ENTRIES),
+              (Param("q", "the query (required)", schema=QUERY_REQUIRED, required=True),
+               Param("mode", ", ".join(MODES), schema=choice_schema(MODES, DEFAULT_MODE)),
+               Param("category", _CATEGORY, schema=CATEGORY)), ENTRIES),
 ))

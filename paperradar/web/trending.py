@@ -9,8 +9,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ..rank import trending as trends
-from . import atom
-from .common import category_param, date_param, page_param, paged, paged_json, store_of
+from . import atom, schemas
+from .common import (
+    CATEGORY,
+    FEED_DATE,
+    PAGE,
+    category_param,
+    feed_date_param,
+    page_param,
+    paged,
+    paged_json,
+    store_of,
+)
 from .links import url_for
 from .pages import Atom, Html, Json, Page, Param, Params, register
 
@@ -23,7 +33,7 @@ _CATEGORY = "only papers in this arXiv category"
 
 def trending_data(request: Request, params: Params) -> dict[str, Any]:
     """One page of the ranking, as it stood at the end of ``date``, or now."""
-    day = date_param(params["date"], "date")
+    day = feed_date_param(params["date"])  # the day after it and the window before it are dates
     category = category_param(params["category"])
     page = page_param(params["page"])
     as_of = None
@@ -59,14 +69,16 @@ def trending_entries(data: dict[str, Any]) -> atom.Feed:
 TRENDING = register(router, Page(
     "trending", trending_data, per_page=PER_PAGE,
     params=(
-        Param("date", "rank as at the end of this day (default: now, or the newest day with papers)"),
-        Param("category", _CATEGORY),
-        Param("page", "page number, from 1"),
+        Param("date", "rank as at the end of this day, YYYY-MM-DD, from 0002-01-01 to 9998-12-31 "
+                      "(default: now, or the newest day with papers)", schema=FEED_DATE),
+        Param("category", _CATEGORY, schema=CATEGORY),
+        Param("page", "page number, from 1", schema=PAGE),
     ),
     html=Html("/trending", "trending.html", trending_context),
     json=Json("/api/trending", trending_body, ["trending"], "Trending papers (JSON twin of /trending)", """
         Papers listed in the last 14 days with upvotes, ranked by
-        ``upvotes / (age_hours + 2) ^ 1.8``; each has ``trend`` (its score) and ``age_hours``."""),
-    atom=Atom("/feeds/trending.atom", trending_entries, "Atom: trending papers", (Param("category", _CATEGORY),),
-              ENTRIES),
+        ``upvotes / (age_hours + 2) ^ 1.8``; each has ``trend`` (its score) and ``age_hours``.""",
+              model=schemas.Trending),
+    atom=Atom("/feeds/trending.atom", trending_entries, "Atom: trending papers",
+              (Param("category", _CATEGORY, schema=CATEGORY),), ENTRIES),
 ))

@@ -13,7 +13,7 @@ from conftest import SHARED, parse_file, shared
 from paperradar.ids import parse_arxiv_id
 from paperradar.model import FormatError, Paper, Reject
 from paperradar.sources.detect import HEAD_BYTES, detect
-from paperradar.sources.hf_json import date_in_name, parse_daily, parse_search
+from paperradar.sources.hf_json import ENTRY_NOT_KEPT, PAPER_FIELDS, date_in_name, parse_daily, parse_search
 
 DAILY = "data/hf-daily-papers"
 SEARCH = "fixtures/huggingface_papers"
@@ -70,7 +70,15 @@ def test_daily_2025_03_05_first_and_last_entry() -> None:
     assert first.links["code"] == "https://github.com/WeiminXiong/MPO"
     assert first.links["abs"] == "https://arxiv.org/abs/2503.02682"
     assert "project" not in first.links
-    assert first.extra == {"numComments": 1}
+    # Every other HF field, under HF's names and as given (the entry's own publishedAt is not the paper's).
+    assert set(first.extra) == {"numComments", "thumbnail", "submittedBy", "isAuthorParticipating", "authors",
+                                "publishedAt", "discussionId", "githubRepo"}
+    assert first.extra["numComments"] == 1 and first.extra["isAuthorParticipating"] is False
+    assert first.extra["publishedAt"] == "2025-03-04T14:54:45.000Z"
+    assert first.extra["submittedBy"]["name"] == "xwm"
+    assert first.extra["authors"][0] == {"_id": "67c7c3d073299239b63f5378", "name": "Weimin Xiong", "hidden": False}
+    # Saved before March 2025's submittedOnDailyAt: featured on the file's day, by the submitter, time unknown.
+    assert (first.featured_day, first.featured_by, first.featured_at) == ("2025-03-05", "xwm", None)
     assert first.source == "hf-daily"
     last = papers[-1]
     assert items[-1][0] == 12
@@ -159,6 +167,55 @@ def test_daily_without_date_in_name_uses_the_entry() -> None:
     assert newer[0].published == newer[0].upvotes_at == "2026-08-21"  # submittedOnDailyAt
     older = papers_of(run(parse_daily, shared(f"{DAILY}/2025-03-05.json").read_bytes()))
     assert older[0].published == older[0].upvotes_at == "2025-03-04"  # top-level publishedAt
+
+
+def test_every_key_of_every_daily_file_is_kept_or_placed() -> None:
+    """Each key HF gives (top level and under ``paper``) has a place of its own, is kept in
+    ``extra`` as given, or is one of the few decided against (ENTRY_NOT_KEPT)."""
+    shared(DAILY)
+    seen: set[str] = set()
+    for path in sorted((SHARED / DAILY).glob("*.json")):
+        entries = orjson.loads(path.read_bytes())
+        for raw, (_, paper) in zip(entries, parse_full_name(parse_daily, path)):
+            for key, value in raw["paper"].items():
+                seen.add(f"paper.{key}")
+                if key in PAPER_FIELDS or value in (None, "", [], {}):
+                    continue
+                if key == "ai_keywords":
+                    value = [k for k in value if k.strip()] or None  # blank keywords are left out
+                assert paper.extra.get(key) == value, (path.name, key)
+            for key, value in raw.items():
+                seen.add(key)
+                if key not in ENTRY_NOT_KEPT and value not in (None, "", [], {}):
+                    assert paper.extra[key] == value, (path.name, key)
+    assert {"paper.submittedOnDailyAt", "paper.submittedOnDailyBy", "paper.ai_summary", "paper.githubStars",
+            "paper.organization", "paper.mediaUrls", "paper.githubRepoAddedBy", "paper.ai_summary_model",
+            "submittedBy", "submitterOrganization", "mediaUrl", "thumbnail", "isAuthorParticipating"} <= seen
+
+
+def test_daily_featured_day_submitter_and_time() -> None:
+    newer = papers_of(parse_full_name(parse_daily, shared(f"{DAILY}/2026-08-21.json")))
+    raw = orjson.loads(shared(f"{DAILY}/2026-08-21.json").read_bytes())[0]
+    assert newer[0].featured_day == "2026-08-21"
+    assert newer[0].featured_by == raw["submittedBy"]["name"] == raw["paper"]["submittedOnDailyBy"]["user"]
+    assert newer[0].featured_at == raw["paper"]["submittedOnDailyAt"]
+    # From stdin: submittedOnDailyAt still says the day; an older answer has no day to say.
+    assert papers_of(run(parse_daily, shared(f"{DAILY}/2026-08-21.json").read_bytes()))[0].featured_day == "2026-08-21"
+    older = papers_of(run(parse_daily, shared(f"{DAILY}/2025-03-05.json").read_bytes()))
+    assert {(p.featured_day, p.featured_by, p.featured_at) for p in older} == {(None, None, None)}
+    # The sync request's URL carries the day of an older answer.
+    url = "https://huggingface.co/api/daily_papers?date=2025-03-05&limit=100"
+    synced = papers_of(run(parse_daily, shared(f"{DAILY}/2025-03-05.json").read_bytes(), url))
+    assert {p.featured_day for p in synced} == {"2025-03-05"}
+
+
+def test_search_features_nothing() -> None:
+    papers = papers_of(parse_full_name(parse_search, shared(f"{SEARCH}/papers_search_q-llama3herd_11results.json")))
+    assert {p.featured_day for p in papers} == {None}
+    first = papers[0]
+    assert first.extra["thumbnail"].endswith("/2407.21783.png") and first.extra["discussionId"]
+    assert not {"upvoted", "highlightedTitle", "highlightedSummary"} & set(first.extra)
+    assert first.extra["authors"][0]["user"]["user"] == "dubeya"  # HF's author objects, as given
 
 
 def test_date_in_name() -> None:
@@ -271,6 +328,14 @@ def test_bad_elements_are_rejected_by_position_and_others_survive() -> None:
     kinds = [(item.reason if isinstance(item, Reject) else item.arxiv_id) for _, item in items]
     assert kinds == ["2503.02682", "not a JSON object", "missing paper", "missing title", "2503.00001"]
     assert all(item.line == line for line, item in items if isinstance(item, Reject))
+
+
+def test_counts_that_are_not_whole_numbers_are_left_out() -> None:
+    raw = entry(githubStars="many", discussionId="abc")
+    raw["numComments"] = True
+    (paper,) = papers_of(run(parse_daily, orjson.dumps([raw]), "2025-03-05.json"))
+    assert "numComments" not in paper.extra and "githubStars" not in paper.extra
+    assert paper.extra["discussionId"] == "abc"
 
 
 def test_title_falls_back_to_the_entry() -> None:
