@@ -356,7 +356,7 @@ class Radar:
             "model": model, "papers": self.store.count(), "embedded": models.get(model, 0),
             "pending": len(todo.rowids), "missing": todo.missing, "changed": todo.changed,
             "sentences": self.store.sentence_vector_count(model),
-            "sentences_pending": len(self.store.sentences_pending(model, limit=10**9)),
+            "sentences_pending": self.store.count_sentences_pending(model),
             "indexed": len(self.vectors),
             "other_models": {m: n for m, n in models.items() if m != model},
         }  # fmt: skip

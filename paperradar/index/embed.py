@@ -144,7 +144,7 @@ def embed_sentences(store: Store, enc: Encoder, report: EmbedReport, progress: b
                     batch: int = SENTENCE_BATCH, limit: int | None = None) -> None:
     """Pass 2: sentence vectors for every paper whose document vector is newer than its sentence vectors."""
     started = time.perf_counter()
-    total = _count_sentences_pending(store, report.model)
+    total = store.count_sentences_pending(report.model)
     report.begin("sentences", total if limit is None else min(total, limit))
     bar = progress_bar(total if limit is None else min(total, limit), "sentences", progress)
     after = 0
@@ -174,16 +174,6 @@ def sentence_items(enc: Encoder, papers: dict[int, tuple[str, str]]) -> list[tup
         items.append((rowid, h, vectors[at : at + len(us)]))
         at += len(us)
     return items
-
-
-def _count_sentences_pending(store: Store, model: str) -> int:
-    count, after = 0, 0
-    while True:
-        chunk = store.sentences_pending(model, after=after, limit=50_000)
-        if not chunk:
-            return count
-        count += len(chunk)
-        after = chunk[-1]
 
 
 def progress_bar(total: int | None, desc: str, show: bool) -> Any:

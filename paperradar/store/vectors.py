@@ -163,6 +163,14 @@ class VectorTables(SQLiteBase):
     def sentence_vector_count(self, model: str) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM sentence_vectors WHERE model = ?", (model,)).fetchone()[0])
 
+    def count_sentences_pending(self, model: str) -> int:
+        """How many papers :meth:`sentences_pending` would return in all."""
+        return int(self.conn.execute(
+            "SELECT COUNT(*) FROM vectors v LEFT JOIN sentence_vectors s ON s.paper = v.paper"
+            " WHERE v.model = ? AND (s.paper IS NULL OR s.model != v.model OR s.text_hash != v.text_hash)",
+            (model,),
+        ).fetchone()[0])
+
     def sentences_pending(self, model: str, after: int = 0, limit: int = 10_000) -> list[int]:
         """Rowids (after ``after``, ascending) of papers with a document vector of ``model`` whose sentence
         vectors are missing or not as current: those of another model, or of an older text."""
