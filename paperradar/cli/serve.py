@@ -75,7 +75,7 @@ def cmd_serve(radar: Radar, args: argparse.Namespace) -> int:
         log_level="warning",  # our own line says where the site is
         access_log=args.access_log,
         server_header=False,
-        h11_max_incomplete_event_size=64 * 1024,  # a pasted abstract in the URL, with room to spare
+        h11_max_incomplete_event_size=160 * 1024,  # the longest query string the app takes (131,072 bytes), and headers
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)

@@ -37,7 +37,9 @@ from .common import JSON, HTTPError, render
 
 log = logging.getLogger("paperradar.web")
 
-MAX_QUERY_STRING = 32_768  # bytes, URL-encoded: room for a pasted abstract; more is refused with 414
+# bytes, URL-encoded: room for any query the parameters allow (10,000 characters of 4-byte UTF-8,
+# percent-encoded, is 120,000 bytes) with the other parameters; more is refused with 414
+MAX_QUERY_STRING = 131_072
 
 SECURITY_HEADERS = [
     (

@@ -76,19 +76,20 @@ NAME = text_schema(required=True)
 
 def text_param(value: str | None, name: str, max_chars: int = MAX_PARAM_CHARS) -> str | None:
     """A free-text parameter, whitespace-trimmed; None when empty. Control characters (NUL, ...)
-    and overlong values are refused: 400, or 413 for a query over ``MAX_QUERY_CHARS``."""
+    and overlong values are refused with a 400 naming the parameter (a query over ``MAX_QUERY_CHARS`` too:
+    a parameter's value, not the request, is too long, so not 413)."""
     if value is None:
         return None
     if _CONTROL.search(value):
         raise bad(f"{name} contains control characters (such as NUL); remove them")
     if len(value) > max_chars:
-        status = 413 if max_chars == MAX_QUERY_CHARS else 400
+        status = 400
         raise HTTPError(status, f"{name} is too long: {len(value):,} characters (at most {max_chars:,})")
     value = value.strip()
     return value or None
 
 
-QUERY = text_schema(MAX_QUERY_CHARS)  # longer: 413
+QUERY = text_schema(MAX_QUERY_CHARS)  # longer: 400
 QUERY_REQUIRED = text_schema(MAX_QUERY_CHARS, required=True)
 
 

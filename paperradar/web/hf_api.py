@@ -88,7 +88,7 @@ _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 # feed can show (common.feed_date_param: days from 0002-01-01 to 9998-12-31): a day of them, a
 # month of their years, an ISO week of their years (0002-W01 begins 0001-12-31, 9998-W53 ends
 # 9999-01-03: each has days in the range, as the week around a feed's first and last day). Two
-# rules no schema states are in the descriptions: one period at a time, (p + 1) * limit <= MAX_SEEN.
+# rules no schema states are in the descriptions: the narrowest period wins, pages past MAX_SEEN are empty.
 
 
 def _two_digits(numbers: Iterable[int]) -> str:
@@ -115,7 +115,7 @@ WEEK: dict[str, Any] = {"type": "string",
                         "pattern": f"^({_YEARS}-W(0[1-9]|[1-4][0-9]|5[0-2])|{_long_years()}-W53)$"}
 MONTH: dict[str, Any] = {"type": "string", "pattern": f"^{_YEARS}-(0[1-9]|1[0-2])$"}
 FIRST_YEAR, LAST_YEAR = feeds.FIRST_DAY.year, feeds.LAST_DAY.year
-_ONE_PERIOD = "date, week and month: one at a time"
+_ONE_PERIOD = "date, week and month: given together, the narrowest wins (date, then week)"
 DAILY_PARAMS = (
     Param("date", f"a day, YYYY-MM-DD, from {feeds.FIRST_DAY} to {feeds.LAST_DAY} ({_ONE_PERIOD})",
           schema=FEED_DATE),
@@ -125,7 +125,8 @@ DAILY_PARAMS = (
           schema=MONTH),
     Param("submitter", "only the papers this user submitted (a user name)"),
     Param("sort", "publishedAt (default) or trending", schema=choice_schema(SORTS, "publishedAt")),
-    Param("p", f"page, from 0 ((p + 1) * limit at most {MAX_SEEN:,})", schema=int_schema(0, MAX_SEEN - 1, 0)),
+    Param("p", f"page, from 0 (pages past the first {MAX_SEEN:,} papers are empty)",
+          schema=int_schema(0, MAX_SEEN - 1, 0)),
     Param("limit", f"papers per page, 1 to {MAX_LIMIT} (default {PER_PAGE})",
           schema=int_schema(1, MAX_LIMIT, PER_PAGE)),
 )
@@ -174,8 +175,8 @@ def daily_papers(
     who = text_param(submitter, "submitter")
     size = int_param(limit, "limit", PER_PAGE, 1, MAX_LIMIT)
     page = int_param(p, "p", 0, 0, MAX_SEEN - 1)
-    if (page + 1) * size > MAX_SEEN:
-        raise bad(f"(p + 1) * limit must be at most {MAX_SEEN:,}, not {(page + 1) * size:,}")
+    if (page + 1) * size > MAX_SEEN:  # past the first MAX_SEEN papers of a list: an empty page
+        return JSON([])
     store = store_of(request)
     if order == "trending":
         listed = trending(store, period, who)
@@ -186,7 +187,7 @@ def daily_papers(
 
 @router.get("/api/papers/search", tags=["huggingface"], summary="Search papers, as Hugging Face's endpoint of that name",
             response_model=list[schemas.HfSearchEntry],
-            responses=errors({400: "q or limit is not valid (the message says which)", 413: ""}),
+            responses=errors({400: "q or limit is not valid (the message says which)"}),
             description="""
 A list of results as `https://huggingface.co/api/papers/search?q=` gives them
 (`huggingface_hub`'s `list_papers`): `{"paper": {...}, "publishedAt", "title", "summary",
@@ -241,16 +242,14 @@ def period_param(day: str | None, week: str | None, month: str | None) -> tuple[
     The periods are the feed's (:data:`DAILY_PARAMS`): a 400 naming the parameter past them."""
     given = [name for name, value in (("date", day), ("week", week), ("month", month))
              if text_param(value, name) is not None]
-    if len(given) > 1:
-        raise bad(f"date, week and month must be given one at a time, not {' and '.join(given)} together")
+    # More than one: the narrowest wins (date, then week, then month), each checked all the same.
     if (one := feed_date_param(day, "date")) is not None:
         return one, one
     try:
-        if (text := text_param(week, "week")) is not None:
-            period = week_param(text)
-        elif (text := text_param(month, "month")) is not None:
-            period = month_param(text)
-        else:
+        weeks = week_param(text) if (text := text_param(week, "week")) is not None else None
+        months = month_param(text) if (text := text_param(month, "month")) is not None else None
+        period = weeks or months
+        if period is None:
             return None
     except feeds.OutOfCalendar as exc:  # not past the years checked; named all the same
         raise bad(f"{given[0]} is out of the calendar: {exc}") from None

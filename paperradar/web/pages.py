@@ -11,7 +11,7 @@ It also says, once per kind of view, what /openapi.json tells of them: each para
 schema of the values its check accepts (``Param.schema``; required where the page needs it), the
 JSON twin's body (``Json.model``, from :mod:`.schemas`) and the Atom feed as
 ``application/atom+xml``, and every status a view can answer besides 200, with the error body:
-400 where it takes parameters, the page's own ``errors`` (404, 409, 413). The 414 of an
+400 where it takes parameters, the page's own ``errors`` (404, 409). The 414 of an
 overlong query string, which every route can answer, is added by :mod:`.app`.
 """
 
@@ -133,7 +133,6 @@ ERRORS = {
     400: "a parameter is not valid: the message names it and says what it takes",
     404: "not found",
     409: "the answer needs what this site does not have yet: the message says what",
-    413: "q is over 10,000 characters",
 }
 
 

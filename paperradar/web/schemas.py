@@ -36,7 +36,7 @@ class ErrorDetail(Body):
 
 
 class Error(Body):
-    """Every error under /api/ and /feeds/ (400, 404, 405, 409, 413, 414, 500)."""
+    """Every error under /api/ and /feeds/ (400, 404, 405, 409, 414, 500, 503)."""
 
     error: ErrorDetail
 

@@ -55,15 +55,14 @@ def search_data(request: Request, params: Params) -> dict[str, Any]:
     category = category_param(params["category"])
     author = text_param(params["author"], "author")
     since, until = date_param(params["since"], "since"), date_param(params["until"], "until")
-    if since and until and since > until:
-        raise bad(f"since ({since}) is after until ({until})")
+    empty_range = bool(since and until and since > until)  # no paper can be in it: no results, and the page says why
     page = page_param(params["page"])
     filters = Filters(category=category, author=author, since=since.isoformat() if since else None,
                       until=until.isoformat() if until else None)
     peek = 1 if params.view != "atom" else 0  # one past the page: whether there is a next page
     rows: list[dict[str, Any]] = []
     notice = None
-    if query:
+    if query and not empty_range:
         try:
             rows = search(radar_of(request), query, mode, filters, limit=params.size + peek,
                           offset=(page - 1) * params.size)
@@ -72,13 +71,16 @@ def search_data(request: Request, params: Params) -> dict[str, Any]:
         except NotEmbedded as exc:  # semantic search before `paperradar embed` ran
             notice = str(exc)
     # The page says how many papers the words match (the JSON twin pages through the ranking instead).
-    counts = count_matches(radar_of(request), query, filters) if query and params.view == "html" else None
+    counts = count_matches(radar_of(request), query, filters) if (
+        query and params.view == "html" and not empty_range) else None
     here = {"q": query, "mode": mode if mode != DEFAULT_MODE else None, "category": category, "author": author,
             "since": filters.since, "until": filters.until}
     return {
         "query": query or "", "mode": mode, "mode_asked": params["mode"], "modes": MODES, "category": category,
         "author": author, "since": since, "until": until, "page": page, "per_page": params.size,
         "rows": rows[:params.size], "notice": notice, "here": here, "counts": counts,
+        "range_note": f"since ({since}) is after until ({until}): no paper can be first listed in between."
+        if empty_range else None,
         "previous": {**here, "page": page - 1 if page > 2 else None} if page > 1 else None,
         "next": {**here, "page": page + 1} if len(rows) > params.size else None,
     }
@@ -116,11 +118,11 @@ SEARCH = register(router, Page(
         Param("category", _CATEGORY, schema=CATEGORY),
         Param("author", "only papers by this author"),
         Param("since", "first listed on or after this day (YYYY-MM-DD; not after `until`)", schema=DATE),
-        Param("until", "first listed on or before this day (YYYY-MM-DD; not before `since`)", schema=DATE),
+        Param("until", "first listed on or before this day (YYYY-MM-DD; before `since`: no results)", schema=DATE),
         Param("page", "page number, from 1 (20 a page)", schema=PAGE),
     ),
     errors={409: "mode=semantic (or its feed) before any paper has a vector: the message says to run "
-                 "`paperradar embed`", 413: ""},
+                 "`paperradar embed`"},
     html=Html("/search", "search.html", search_context),
     json=Json("/api/search", search_body, ["papers"], "Search papers (JSON twin of /search)", """
         Ranked papers; each has ``score``, and for keyword matches a ``snippet`` and ``snippet_html``
