@@ -60,3 +60,11 @@ def test_an_import_into_an_empty_database_explains_its_updates(capsys, tmp_path:
     assert "on an empty database" not in out
     summary = json.loads(cli(capsys, "--db", tmp_path / "q.db", "import", path, "--no-embed", "--json")[1])
     assert summary["new"] == 1
+
+
+def test_a_category_path_names_the_category_exactly(client) -> None:  # noqa: F811
+    """Found by schemathesis: /feeds/categories/cs.CL%20.atom answered 200 for a value its pattern refuses."""
+    for path in ("/feeds/categories/cs.CL%20.atom", "/api/categories/%20cs.CL", "/categories/cs.CL%20"):
+        r = client.get(path)
+        assert r.status_code == 400 and "must be an arXiv category" in r.text, path
+    assert client.get("/feeds/categories/cs.CL.atom").status_code == 200

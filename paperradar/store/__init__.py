@@ -8,11 +8,11 @@ All SQL lives in this package; the rest of paperradar sees :class:`Store`.
 
 from __future__ import annotations
 
-from .base import Filters, MergeResult, StorageFault, Store, StoredPaper, StoreError
+from .base import DuplicateUser, Filters, MergeResult, StorageFault, Store, StoredPaper, StoreError, User
 from .sqlite import SQLiteStore
 
-__all__ = ["Filters", "MergeResult", "SQLiteStore", "StorageFault", "Store", "StoreError", "StoredPaper",
-           "open_store"]
+__all__ = ["DuplicateUser", "Filters", "MergeResult", "SQLiteStore", "StorageFault", "Store", "StoreError",
+           "StoredPaper", "User", "open_store"]
 
 
 def open_store(location: str) -> SQLiteStore:

@@ -92,6 +92,37 @@ class Featured:
                 "submitted_at": self.submitted_at, "first_seen": self.first_seen}
 
 
+@dataclass(frozen=True)
+class User:
+    """An account: one row of the ``users`` table, without its password hash.
+
+    ``email`` is trimmed and lowercased; ``disabled`` is true once
+    ``users disable`` ran (a disabled user's tokens stop working);
+    ``has_password`` says whether a password was set (an account added
+    without one cannot sign in until ``users set-password``).
+    """
+
+    id: int
+    email: str
+    name: str | None
+    is_admin: bool
+    disabled: bool
+    created_at: str
+    has_password: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "name": self.name, "is_admin": self.is_admin,
+                "disabled": self.disabled, "has_password": self.has_password, "created_at": self.created_at}
+
+
+class DuplicateUser(Exception):
+    """An account with this email already exists (``str()`` is one line naming it)."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"a user with email {email!r} already exists")
+        self.email = email
+
+
 @dataclass
 class MergeResult:
     """What one merged batch did: counts by record, and the rows written (as stored) with their seq."""
@@ -218,3 +249,18 @@ class Store(Protocol):
     # -- derived indexes' lineage (store/marks.py) --------------------------------
     def add_index_mark(self, index: str, token: str, position: int, conn: Any = None) -> None: ...
     def has_index_mark(self, index: str, token: str) -> bool: ...
+
+    # -- accounts (store/users.py) ---------------------------------------------------
+    def add_user(self, email: str, name: str | None = None, password_hash: str | None = None,
+                 is_admin: bool = False) -> User: ...
+    def get_user(self, email: str) -> User | None: ...
+    def list_users(self) -> list[User]: ...
+    def has_users(self) -> bool: ...
+    def password_hash(self, email: str) -> str | None: ...
+    def set_password_hash(self, email: str, password_hash: str) -> bool: ...
+    def disable_user(self, email: str) -> bool: ...
+    def delete_user(self, email: str) -> bool: ...
+    def user_data(self, email: str) -> dict[str, Any] | None: ...
+    def add_api_token(self, email: str, token_hash: str, label: str | None = None) -> int: ...
+    def user_for_token(self, token_hash: str) -> User | None: ...
+    def revoke_api_token(self, token_id: int) -> bool: ...

@@ -194,6 +194,37 @@ MIGRATIONS: list[str] = [
         AND EXISTS (SELECT 1 FROM provenance v WHERE v.paper = papers.rowid)
         AND NOT EXISTS (SELECT 1 FROM provenance v WHERE v.paper = papers.rowid AND v.source NOT LIKE 'hf%');
     """,
+    # 6: accounts (see store/users.py): users and their personal API tokens.
+    """
+    -- email is stored trimmed and lowercased (paperradar/accounts.py checks it
+    -- before it gets here); password_hash is an argon2id hash in argon2's own
+    -- encoding (parameters and salt inside it), NULL while the user has none.
+    -- Sign-in is on once any row exists. AUTOINCREMENT: a deleted user's id is
+    -- never given again (featured.submitted_by names local users by id).
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT,
+        password_hash TEXT,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        disabled_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    -- token_hash is the sha256 hex digest of the token. A token is 32 random
+    -- bytes (256 bits), so nobody can guess it from its hash and a slow
+    -- password hash would only slow every API request down; a fast hash also
+    -- lets a request find its token with one indexed lookup.
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        label TEXT,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE INDEX api_tokens_user ON api_tokens(user);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,7 +4,7 @@ Each family is a class in its own module over the shared connection of
 :mod:`.connection`: papers (:mod:`.papers`), browsing queries
 (:mod:`.browse`), vectors (:mod:`.vectors`), sync state
 (:mod:`.sync_state`), the derived indexes' marks (:mod:`.marks`), featured
-papers (:mod:`.featured`). A new table family is a new module and one more
+papers (:mod:`.featured`), accounts (:mod:`.users`). A new table family is a new module and one more
 base class here.
 """
 
@@ -21,12 +21,14 @@ from .marks import IndexMarks
 from .migrations import SCHEMA_VERSION, migrate
 from .papers import PaperTable, upvote_site
 from .sync_state import SyncTables
+from .users import UserTables
 from .vectors import VectorTables
 
 __all__ = ["SQLiteStore", "upvote_site", "utcnow"]
 
 
-class SQLiteStore(PaperTable, FeaturedTable, BrowseQueries, VectorTables, SyncTables, IndexMarks):
+class SQLiteStore(PaperTable, FeaturedTable, BrowseQueries, VectorTables, SyncTables, IndexMarks,
+                  UserTables):
     """Papers in one SQLite file. Safe to share between threads: each thread reads through its own connection."""
 
     def __init__(self, path: str | Path) -> None:

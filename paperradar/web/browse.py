@@ -99,9 +99,12 @@ CATEGORIES = register(router, Page(
 
 def category_data(request: Request, params: Params) -> dict[str, Any]:
     """A category's papers (primary or cross-listed), newest first; ``primary``: how many have it first."""
-    category = category_param(params["category"])
+    asked = params["category"] or ""
+    category = category_param(asked)
     if category is None:
         raise bad("category is empty")
+    if category != asked:  # a form's field may carry stray spaces; a path names the category exactly
+        raise bad(f"category must be an arXiv category such as cs.CL or hep-th, not {asked[:40]!r}")
     page = page_param(params["page"])
     store = store_of(request)
     rows, total = store.category_papers(category, params.size, (page - 1) * params.size)
