@@ -367,3 +367,11 @@ def test_periods_given_together_the_narrowest_wins_and_far_pages_are_empty(site:
     by_week = [p.id for p in site.api.list_daily_papers(week=WEEK)]
     assert [p.id for p in site.api.list_daily_papers(week=WEEK, month=DAY[:7])] == by_week
     assert list(site.api.list_daily_papers(month=DAY[:7], p=5000, limit=100)) == []
+
+
+def test_periods_given_together_are_each_checked(site: Site) -> None:
+    """Found by schemathesis: a bad month beside a good date was let through because the date won."""
+    for params in ({"date": DAY, "month": "0.0"}, {"date": DAY, "week": "2025-60"}, {"week": WEEK, "month": "June"}):
+        with pytest.raises(HfHubHTTPError) as caught:
+            list(site.api.list_daily_papers(**params))
+        assert caught.value.response.status_code == 400, params

@@ -59,6 +59,7 @@ def author_body(data: dict[str, Any]) -> dict[str, Any]:
 
 AUTHOR = register(router, Page(
     "author", author_data, per_page=PER_PAGE, params=(Param("name", "the author's name", schema=NAME), _PAGE),
+    errors={404: "no such address: a name beginning with a line break matches no route"},
     html=Html("/authors/{name:path}", "author.html", lambda request, data: {"title": data["name"]}),
     json=Json("/api/authors/{name:path}", author_body, ["browse"],
               "An author's papers (JSON twin of /authors/{name})", """

@@ -39,7 +39,7 @@ value an import kept under HF's name is served only where it has the type the mo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -240,20 +240,25 @@ def paper_info(request: Request, paper_id: PaperId) -> Response:
 def period_param(day: str | None, week: str | None, month: str | None) -> tuple[date, date] | None:
     """The days ``date``, ``week`` (ISO, YYYY-Www) or ``month`` (YYYY-MM) cover; None if none is given.
     The periods are the feed's (:data:`DAILY_PARAMS`): a 400 naming the parameter past them."""
-    given = [name for name, value in (("date", day), ("week", week), ("month", month))
-             if text_param(value, name) is not None]
-    # More than one: the narrowest wins (date, then week, then month), each checked all the same.
-    if (one := feed_date_param(day, "date")) is not None:
+    # More than one: each is checked, then the narrowest wins (date, then week, then month).
+    one = feed_date_param(day, "date")
+    weeks = _period_of("week", week, week_param)
+    months = _period_of("month", month, month_param)
+    if one is not None:
         return one, one
+    period = weeks or months
+    return (period.start, period.end) if period is not None else None
+
+
+def _period_of(name: str, value: str | None, parse: Callable[[str], feeds.Period]) -> feeds.Period | None:
+    """The period a ``week`` or ``month`` value names (None if not given); a 400 naming it otherwise."""
+    text = text_param(value, name)
+    if text is None:
+        return None
     try:
-        weeks = week_param(text) if (text := text_param(week, "week")) is not None else None
-        months = month_param(text) if (text := text_param(month, "month")) is not None else None
-        period = weeks or months
-        if period is None:
-            return None
+        return parse(text)
     except feeds.OutOfCalendar as exc:  # not past the years checked; named all the same
-        raise bad(f"{given[0]} is out of the calendar: {exc}") from None
-    return period.start, period.end
+        raise bad(f"{name} is out of the calendar: {exc}") from None
 
 
 def week_param(text: str) -> feeds.Period:
