@@ -66,13 +66,16 @@ def feed_data(request: Request, params: Params) -> dict[str, Any]:
     day = day or default_day(request)
     period = period_of(day, kind)
     start, end = period.start.isoformat(), period.end.isoformat()
-    featured_total = store.featured_papers(start, end, category, None, 0, 0)[1]
-    shown = choice_param(params["list"], "list", LISTS, None) or ("featured" if featured_total else "all")
+    asked = choice_param(params["list"], "list", LISTS, None)
     offset = (page - 1) * params.size
+    # One query gives the featured page and its count, which also decides the default list.
+    pairs, featured_total = store.featured_papers(start, end, category, None,
+                                                  0 if asked == "all" else params.size, offset)
+    shown = asked or ("featured" if featured_total else "all")
     strip = period if kind != "day" else feeds.week(day)  # a day shows its week's days
     featured: dict[int, Any] = {}
     if shown == "featured":
-        pairs, total = store.featured_papers(start, end, category, None, params.size, offset)
+        total = featured_total
         rows, featured = [r for r, _ in pairs], {r["rowid"]: f for r, f in pairs}
         days = store.featured_days(strip.start.isoformat(), strip.end.isoformat(), category)
         all_total = store.feed(start, end, category, 0, 0)[1]

@@ -265,27 +265,27 @@ class HfOrganization(HfObject):
     avatar: str = _sometimes("its picture (an https address)")
 
 
-class HfUser(HfObject):
-    """A user as a paper object carries one (``submittedOnDailyBy``, an author's ``user``)."""
+class HfAccount(HfObject):
+    """What both of HF's shapes of a user carry."""
 
     id_: str = _hf_id()
-    user: str = Field(description="the user name")
     fullname: str = _sometimes("the display name")
     avatarUrl: str = _sometimes("the picture (an address)")
     isPro: bool = _sometimes("a PRO account")
     type: str = _sometimes("user")
+
+
+class HfUser(HfAccount):
+    """A user as a paper object carries one (``submittedOnDailyBy``, an author's ``user``)."""
+
+    user: str = Field(description="the user name")
     name: str = _sometimes("the user name again (in some papers)")
 
 
-class HfListUser(HfObject):
+class HfListUser(HfAccount):
     """A user as a daily list entry carries one (``submittedBy``)."""
 
-    id_: str = _hf_id()
     name: str = Field(description="the user name")
-    fullname: str = _sometimes("the display name")
-    avatarUrl: str = _sometimes("the picture (an address)")
-    isPro: bool = _sometimes("a PRO account")
-    type: str = _sometimes("user")
     isHf: bool = _sometimes("a Hugging Face employee")
     isHfAdmin: bool = _sometimes("a Hugging Face administrator")
     isMod: bool = _sometimes("a moderator")
