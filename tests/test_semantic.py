@@ -239,8 +239,16 @@ def test_filters_never_drop_a_paper_exact_search_ranks_in_the_top_k(
     assert 10 < len(passing) < store.count()
     for text in ("object detection in images", "grasping with a robot hand", "large language model reasoning"):
         query = semantic_module.query_vector(radar, text)
-        got = [r for r, _ in semantic_module.nearest(radar, query, 10, filters)]
-        assert got == _exact(store, query, passing, 10), text
+        hits = semantic_module.nearest(radar, query, 10, filters)
+        got, expected = [r for r, _ in hits], _exact(store, query, passing, 10)
+        if not force_ann:
+            assert got == expected, text
+            continue
+        # The graph is approximate (built by several threads, it differs run to run): the widening
+        # rounds must still fill k, best first, with papers that pass, and find nearly all the exact ones.
+        assert len(got) == 10 and set(got) <= set(passing), text
+        assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True), text
+        assert len(set(got) & set(expected)) >= 9, text
 
 
 def test_author_filter_in_semantic_and_hybrid_search(store: SQLiteStore) -> None:
