@@ -20,8 +20,11 @@ it works through the :class:`~paperradar.store.Store` protocol.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
+import time
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -117,3 +120,70 @@ def user_for_token(store: Store, token: str) -> User | None:
     if not token.strip().startswith(TOKEN_PREFIX):
         return None
     return store.user_for_token(hash_token(token))
+
+
+# -- web sign-in: sessions, throttling, invitations ------------------------------------------
+
+SESSION_LIFETIME = timedelta(days=30)
+INVITE_LIFETIME = timedelta(days=7)
+INVITE_PREFIX = "inv_"
+THROTTLE_FAILURES = 10  # failed sign-ins per account, and per client address, ...
+THROTTLE_WINDOW = 15 * 60  # ... in this many seconds; then 429 until the oldest leaves the window
+
+
+def hash_secret(secret: str) -> str:
+    """What is stored of a session cookie, invite link or feed token: like an API token, its sha256."""
+    return hashlib.sha256(secret.strip().encode()).hexdigest()
+
+
+def start_session(store: Store, user: User) -> tuple[str, str]:
+    """A new session for ``user``: (the cookie's token, the session's CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    store.add_session(user.id, hash_secret(token), csrf, SESSION_LIFETIME)
+    return token, csrf
+
+
+def session_of(store: Store, token: str) -> tuple[int, str, User] | None:
+    """(session id, CSRF token, user) for a session cookie's token; None if unknown, expired or disabled."""
+    if not token or len(token) > 200:
+        return None
+    return store.session(hash_secret(token))
+
+
+def throttle_keys(email: str, address: str | None) -> list[str]:
+    """The keys failures are counted under: the account (as typed, normalised) and the client address."""
+    keys = [f"email:{email.strip().lower()[:MAX_EMAIL]}"]
+    return keys + ([f"addr:{address}"] if address else [])
+
+
+def retry_after(store: Store, email: str, address: str | None, now: float | None = None) -> int | None:
+    """Seconds until a sign-in for this account from this address may be tried again, or None when
+    it may be tried now (fewer than THROTTLE_FAILURES failures under each key in the window)."""
+    now = time.time() if now is None else now
+    wait = 0.0
+    for key in throttle_keys(email, address):
+        failures = store.login_failures(key, now - THROTTLE_WINDOW)
+        if len(failures) >= THROTTLE_FAILURES:
+            wait = max(wait, failures[-THROTTLE_FAILURES] + THROTTLE_WINDOW - now)
+    return max(1, math.ceil(wait)) if wait > 0 else None
+
+
+def sign_in(store: Store, email: str, password: str, address: str | None) -> User | None:
+    """The user these credentials belong to, or None (an unknown email and a wrong password alike:
+    the same answer, about the same time). A failure is counted for throttling, a success clears
+    the account's count. Call :func:`retry_after` first."""
+    user = check_password(store, email, password)
+    if store.read_only:
+        return user
+    if user is None:
+        store.add_login_failure(throttle_keys(email, address), time.time())
+    else:
+        store.clear_login_failures(throttle_keys(email, None)[0])
+    return user
+
+
+def new_invite(store: Store, created_by: int | None) -> str:
+    """A single-use invitation's token (``inv_`` and 43 characters), valid for INVITE_LIFETIME."""
+    token = INVITE_PREFIX + secrets.token_urlsafe(32)
+    store.add_invite(hash_secret(token), created_by, INVITE_LIFETIME)
+    return token

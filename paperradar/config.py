@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -25,10 +26,25 @@ class Settings:
     for absolute links instead of whatever ``Host`` a request names.
     ``hosts`` are the host names the web server answers to (others get a
     400); None answers any (an app embedded in-process, e.g. by tests).
+    ``registration`` says who may make an account on the web: ``closed``
+    (only the admin, with ``paperradar users add``), ``invite`` (with a link
+    from ``users invite``) or ``open`` (anyone). ``live`` is the sync
+    configuration when live sources are on (``serve --sync``): a paper
+    submitted to the daily list that is not stored yet is then fetched.
     """
 
     base_url: str | None = None
     hosts: tuple[str, ...] | None = None
+    registration: str = "closed"
+    live: Any = None  # paperradar.sync.config.SyncConfig, or None: no fetching from the web
+
+    @property
+    def secure(self) -> bool:
+        """Whether the site is served over https (cookies are then sent over https only)."""
+        return bool(self.base_url and self.base_url.startswith("https://"))
+
+
+REGISTRATION = ("closed", "invite", "open")
 
 
 def default_db() -> str:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from typing import Any
 
 from ..app import Radar
-from ..config import ENV_BASE_URL, Settings
+from ..config import ENV_BASE_URL, REGISTRATION, Settings
 from ..store import StorageFault
 from .common import UsageError
 
@@ -46,6 +46,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-host", metavar="NAME", action="append", default=[],
                    help="also answer requests for this host name (repeatable; the base URL's host, the listen "
                         "address and localhost are always answered, any other Host gets a 400)")
+    p.add_argument("--registration", choices=REGISTRATION,
+                   help="who may make an account on the web: closed (only `paperradar users add`), invite "
+                        "(with a link from `paperradar users invite`) or open (anyone); default: [site] "
+                        "registration, else closed")
     p.add_argument("--embed", action="store_true",
                    help="embed papers that have no vector yet in the background (as `paperradar embed`), the site up meanwhile")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
@@ -95,13 +99,15 @@ def cmd_serve(radar: Radar, args: argparse.Namespace) -> int:
 
 
 def site_settings(args: argparse.Namespace) -> Settings:
-    """The site's address and the host names it answers to: options, then environment, then [site]."""
+    """The site's address, the host names it answers to and who may register: options, then
+    environment, then [site]; with --sync, the sources (submitted papers are fetched)."""
     from ..sync.config import ConfigError, load_config
 
     try:
-        site = load_config(args.config).site
+        config = load_config(args.config)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
+    site = config.site
     base_url = (args.base_url or os.environ.get(ENV_BASE_URL) or site.base_url or "").rstrip("/") or None
     if base_url and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", base_url):
         raise UsageError(f"serve: --base-url must be an http:// or https:// address, not {base_url!r}")
@@ -112,7 +118,8 @@ def site_settings(args: argparse.Namespace) -> Settings:
         hosts |= _own_names()
     else:
         hosts.add(args.host)
-    return Settings(base_url=base_url, hosts=tuple(sorted(h for h in hosts if h)))
+    return Settings(base_url=base_url, hosts=tuple(sorted(h for h in hosts if h)),
+                    registration=args.registration or site.registration, live=config if args.sync else None)
 
 
 def _own_names() -> set[str]:

@@ -225,6 +225,116 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX api_tokens_user ON api_tokens(user);
     """,
+    # 7: the community (store/sessions.py, votes.py, comments.py, library.py, follows.py).
+    """
+    ALTER TABLE users ADD COLUMN following_seen_at TEXT;
+    -- Web sign-in sessions: the cookie holds a random token, the table its
+    -- sha256 (as api_tokens); csrf is the session's anti-forgery token that
+    -- forms carry. A new row (and token) at every sign-in.
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user);
+    -- Failed sign-ins, by key ('email:...' and 'addr:...'), for throttling.
+    CREATE TABLE login_failures (
+        key TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX login_failures_key ON login_failures(key, at);
+    -- Single-use invitations (users invite): the link's token, hashed.
+    CREATE TABLE invites (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by INTEGER REFERENCES users(id) ON DELETE SET NULL
+    );
+    -- One vote per user per paper; user NULL is the site's owner (the CLI on a
+    -- database without accounts), at most one such vote per paper.
+    CREATE TABLE votes (
+        paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
+        user INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX votes_user_paper ON votes(user, paper) WHERE user IS NOT NULL;
+    CREATE UNIQUE INDEX votes_owner_paper ON votes(paper) WHERE user IS NULL;
+    CREATE INDEX votes_paper ON votes(paper);
+    -- Votes counted before accounts (site 'local' of upvotes) become the owner's vote.
+    INSERT INTO votes (paper, user, created_at)
+        SELECT paper, NULL, observed_at FROM upvotes WHERE site = 'local' AND count > 0;
+    UPDATE upvotes SET count = 1 WHERE site = 'local' AND count > 1;
+    DELETE FROM upvotes WHERE site = 'local' AND count <= 0;
+    UPDATE papers SET upvotes = (SELECT COALESCE(SUM(count), 0) FROM upvotes WHERE paper = papers.rowid)
+        WHERE rowid IN (SELECT paper FROM upvotes WHERE site = 'local');
+    -- Comments on papers: the text as written (Markdown; rendered safely when shown).
+    CREATE TABLE comments (
+        id INTEGER PRIMARY KEY,
+        paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        edited_at TEXT
+    );
+    CREATE INDEX comments_paper ON comments(paper, id);
+    CREATE INDEX comments_user ON comments(user);
+    -- The library: saved papers with a private note, in named collections.
+    CREATE TABLE saved (
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
+        note TEXT NOT NULL DEFAULT '',
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (user, paper)
+    ) WITHOUT ROWID;
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (user, name)
+    );
+    CREATE TABLE collection_papers (
+        collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (collection, paper)
+    ) WITHOUT ROWID;
+    CREATE TABLE hidden (
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
+        hidden_at TEXT NOT NULL,
+        PRIMARY KEY (user, paper)
+    ) WITHOUT ROWID;
+    -- Follows: kind 'author', 'category' or 'search'; value the name, the
+    -- category or the query; filters (JSON) a saved search's filters.
+    CREATE TABLE follows (
+        id INTEGER PRIMARY KEY,
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        filters TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        UNIQUE (user, kind, value, filters)
+    );
+    -- Private Atom feeds: the secret in their URL, hashed; scope 'following'
+    -- or 'collection:NAME'.
+    CREATE TABLE feed_tokens (
+        id INTEGER PRIMARY KEY,
+        user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX feed_tokens_user ON feed_tokens(user);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,7 +4,9 @@ Each family is a class in its own module over the shared connection of
 :mod:`.connection`: papers (:mod:`.papers`), browsing queries
 (:mod:`.browse`), vectors (:mod:`.vectors`), sync state
 (:mod:`.sync_state`), the derived indexes' marks (:mod:`.marks`), featured
-papers (:mod:`.featured`), accounts (:mod:`.users`). A new table family is a new module and one more
+papers (:mod:`.featured`), accounts (:mod:`.users`), sign-in sessions (:mod:`.sessions`),
+votes (:mod:`.votes`), comments (:mod:`.comments`), the library (:mod:`.library`),
+follows and private feeds (:mod:`.follows`). A new table family is a new module and one more
 base class here.
 """
 
@@ -22,13 +24,18 @@ from .migrations import SCHEMA_VERSION, migrate
 from .papers import PaperTable, upvote_site
 from .sync_state import SyncTables
 from .users import UserTables
+from .sessions import SessionTables
+from .votes import VoteTable
+from .comments import CommentTable
+from .library import LibraryTables
+from .follows import FollowTables
 from .vectors import VectorTables
 
 __all__ = ["SQLiteStore", "upvote_site", "utcnow"]
 
 
 class SQLiteStore(PaperTable, FeaturedTable, BrowseQueries, VectorTables, SyncTables, IndexMarks,
-                  UserTables):
+                  UserTables, SessionTables, VoteTable, CommentTable, LibraryTables, FollowTables):
     """Papers in one SQLite file. Safe to share between threads: each thread reads through its own connection."""
 
     def __init__(self, path: str | Path) -> None:

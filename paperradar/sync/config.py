@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, dataclass_transform
+from typing import Literal, Annotated, Any, dataclass_transform
 
 from platformdirs import user_config_dir
 from pydantic import ConfigDict, Field, PlainValidator, TypeAdapter, ValidationError, with_config
@@ -194,6 +194,7 @@ class SiteSettings:
 
     base_url: Annotated[str | None, PlainValidator(_url)] = None  # absolute links in feeds (and mails)
     hosts: Texts = field(default_factory=list)  # more Host names the server answers to
+    registration: Literal["closed", "invite", "open"] = "closed"  # who may make an account on the web
 
 
 @_table

@@ -181,7 +181,9 @@ async def _storage_fault(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
-    return _error(request, exc.status, exc.message)
+    response = _error(request, exc.status, exc.message)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def _starlette_error(request: Request, exc: Exception) -> Response:

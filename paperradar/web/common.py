@@ -45,10 +45,11 @@ _INTEGER = re.compile(r"-?[0-9]+")  # not int()'s "+5", "5_000" or "٥"
 class HTTPError(Exception):
     """A request the app answers with ``status`` and a clear ``message`` (HTML page or JSON)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = dict(headers or {})
 
 
 def bad(message: str) -> HTTPError:
@@ -205,6 +206,13 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("atom_url", None)
     context.setdefault("q", "")
     context["site"] = request.app.state.site_name
+    from .auth import viewer  # (auth builds on this module)
+    from .personal import You
+
+    seen = viewer(request)
+    context["viewer"], context["csrf_token"] = seen, seen.csrf
+    context["you"] = You(store_of(request), seen.user)
+    context.setdefault("accounts_on", seen.signed_in or store_of(request).has_users())
     html = _env.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status)
 

@@ -131,8 +131,12 @@ class AtomXml(Response):
 
 ERRORS = {
     400: "a parameter is not valid: the message names it and says what it takes",
+    401: "no valid credentials: sign in, or send Authorization: Bearer with a personal API token",
+    403: "not allowed: another user's data, an administrator's action, or (with the session cookie) "
+         "a request from another site or without the CSRF token",
     404: "not found",
     409: "the answer needs what this site does not have yet: the message says what",
+    429: "too many failed sign-ins: try again after Retry-After seconds",
 }
 
 

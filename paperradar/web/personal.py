@@ -1,0 +1,36 @@
+"""What a page shows differently to the signed-in viewer: which papers they voted for, saved, hid.
+
+Templates ask ``you.voted(id)``, ``you.saved(id)``, ``you.hidden(id)`` for each
+card; each set is read once per request, on first use, with one query (a
+user's votes or library are thousands of ids at most). Anonymous: all False.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..store import Store, User
+
+
+class You:
+    """The viewer's own marks on papers, read lazily for one request."""
+
+    def __init__(self, store: Store, user: User | None) -> None:
+        self.store, self.user = store, user
+        self._sets: dict[str, set[str]] = {}
+
+    def _ids(self, name: str, read: Callable[[int], set[str]]) -> set[str]:
+        if self.user is None:
+            return set()
+        if name not in self._sets:
+            self._sets[name] = read(self.user.id)
+        return self._sets[name]
+
+    def voted(self, paper_id: str) -> bool:
+        return paper_id in self._ids("voted", self.store.voted_ids)
+
+    def saved(self, paper_id: str) -> bool:
+        return paper_id in self._ids("saved", self.store.saved_ids)
+
+    def hidden(self, paper_id: str) -> bool:
+        return paper_id in self._ids("hidden", self.store.hidden_ids)

@@ -1,0 +1,121 @@
+"""Fixtures for the community tests (accounts, votes, submissions, comments, library, follows).
+
+``community`` is a copy of the web tests' database (the real slice, 3,000 papers and four
+Hugging Face days, the first papers embedded) made for one test module, so that votes and
+comments written there never change what the read-only web tests see. A :class:`Member` is a
+user with a password and a personal API token; :func:`browser` is a TestClient signed in as a
+member through the real ``/login`` form, with the session's CSRF token at hand.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import slice_db
+from fastapi.testclient import TestClient
+
+from paperradar import accounts
+from paperradar.app import Radar
+from paperradar.config import Settings
+from paperradar.store import SQLiteStore, User, open_store
+from paperradar.web import create_app
+
+PASSWORD = "correct horse battery staple"
+ORIGIN = "http://testserver"  # the TestClient's own origin: what a page of the site sends as Origin
+
+
+@dataclass
+class Site:
+    """A community database served in-process: its radar, app and store."""
+
+    radar: Radar
+    app: object
+    path: Path
+
+    @property
+    def store(self) -> SQLiteStore:
+        return self.radar.store  # type: ignore[return-value]
+
+    def client(self, **kwargs: object) -> TestClient:
+        return TestClient(self.app, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class Member:
+    user: User
+    email: str
+    password: str
+    token: str  # a personal API token
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def copy_db(web_db: slice_db.SliceDB, target: Path) -> Path:
+    """The web tests' database and its index folders, copied into ``target``."""
+    source = Path(web_db.path)
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.parent.iterdir():
+        if item.name.startswith(source.name) or item.is_dir():
+            dest = target / item.name
+            if item.is_dir():
+                shutil.copytree(item, dest, dirs_exist_ok=True)
+            else:
+                shutil.copy2(item, dest)
+    return target / source.name
+
+
+@pytest.fixture(scope="module")
+def community(web_db: slice_db.SliceDB, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    path = copy_db(web_db, tmp_path_factory.mktemp("community"))
+    store = open_store(str(path))
+    radar = Radar(store, settings=Settings(registration="closed"))
+    app = create_app(radar)
+    yield Site(radar, app, path)
+    store.close()
+
+
+def add_member(store: SQLiteStore, email: str, admin: bool = False, name: str | None = None,
+               password: str = PASSWORD) -> Member:
+    """A new account with a password and an API token (a fast argon2 for tests is not used: the real one)."""
+    user = store.add_user(email, name=name, password_hash=accounts.hash_password(password), is_admin=admin)
+    token = accounts.new_token()
+    store.add_api_token(email, accounts.hash_token(token), "tests")
+    return Member(user, email, password, token)
+
+
+def sign_in(client: TestClient, member: Member) -> str:
+    """Sign ``client`` in through the /login form (as a browser: same-origin Origin); the session's CSRF token."""
+    r = client.post("/login", data={"email": member.email, "password": member.password},
+                    headers={"Origin": ORIGIN})
+    assert r.status_code == 303, (r.status_code, r.text[:500])
+    return csrf_of(client)
+
+
+def csrf_of(client: TestClient) -> str:
+    """The CSRF token the signed-in pages carry (read from the settings page's forms)."""
+    page = client.get("/settings")
+    assert page.status_code == 200, page.text[:300]
+    m = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert m, "no CSRF token on /settings"
+    return m.group(1)
+
+
+def browser(site: Site, member: Member) -> tuple[TestClient, str]:
+    """A client signed in as ``member`` through /login, and its CSRF token."""
+    client = site.client()
+    return client, sign_in(client, member)
+
+
+def form_headers(csrf: str | None = None) -> dict[str, str]:
+    """What a same-site form post or script request sends (Origin, and the CSRF header for scripts)."""
+    headers = {"Origin": ORIGIN}
+    if csrf:
+        headers["X-CSRF-Token"] = csrf
+    return headers
