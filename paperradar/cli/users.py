@@ -2,7 +2,7 @@
 
 A database without accounts works as before (the site read-only for
 visitors, the CLI as its owner); the first ``users add --admin`` turns
-sign-in on (the web sign-in itself comes later). Passwords are read from
+sign-in on (``/login``). ``users invite`` prints a single-use link to ``/register``. Passwords are read from
 stdin only (``--password-stdin``), never from the command line, where other
 users of the machine and the shell history would see them. Hashing, tokens
 and email checks live in :mod:`paperradar.accounts`, shared with the web.
@@ -13,6 +13,7 @@ password (the message names which).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ import orjson
 
 from .. import accounts
 from ..app import Radar
+from ..config import ENV_BASE_URL
 from ..store import DuplicateUser, User
 from .common import emit_json
 
@@ -72,6 +74,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                                      "its hash is stored, so it cannot be shown again.")
     s.add_argument("email", metavar="EMAIL")
     s.add_argument("--label", metavar="LABEL", help="what the token is for (shown in the user's export)")
+
+    s = users.add_parser("invite", parents=[common], help="make a single-use invitation link (printed once)",
+                         description="Make a link with which one person creates an account on the web (for "
+                                     "`serve --registration invite`, or [site] registration = \"invite\"). It "
+                                     f"works once and for {accounts.INVITE_LIFETIME.days} days; only its hash is "
+                                     "stored, so it is printed only now.")
+    s.add_argument("--base-url", metavar="URL",
+                   help="the site's public address the link starts with (default: $PAPERRADAR_BASE_URL, else "
+                        "[site] base_url of the config, else http://127.0.0.1:8000)")
+    s.add_argument("--config", metavar="FILE", help="configuration file to read [site] base_url from")
 
 
 def cmd_users(radar: Radar, args: argparse.Namespace) -> int:
@@ -136,7 +148,7 @@ def _delete(radar: Radar, args: argparse.Namespace) -> int:
     path = _write_export(args.export_to, f"paperradar-user-{user.id}-{exported_at:%Y%m%d}", data)
     print(f"exported the data of {user.email} to {path}")
     radar.store.delete_user(user.email)
-    print(f"deleted {user.email} and its API tokens")
+    print(f"deleted {user.email} and everything it had (API tokens, sessions, votes, comments, library, follows)")
     return 0
 
 
@@ -164,8 +176,25 @@ def _token(radar: Radar, args: argparse.Namespace) -> int:
     return 0
 
 
+def _invite(radar: Radar, args: argparse.Namespace) -> int:
+    from ..sync.config import ConfigError, load_config
+
+    base = args.base_url or os.environ.get(ENV_BASE_URL)
+    if not base:
+        try:
+            base = load_config(args.config).site.base_url
+        except ConfigError as exc:
+            print(f"paperradar: {exc}", file=sys.stderr)
+            return 2
+    token = accounts.new_invite(radar.store, None)
+    print(f"{(base or 'http://127.0.0.1:8000').rstrip('/')}/register?invite={token}")
+    print(f"paperradar: a single-use invitation, valid {accounts.INVITE_LIFETIME.days} days (the site must run "
+          "with registration \"invite\" or \"open\")", file=sys.stderr)
+    return 0
+
+
 _COMMANDS = {"add": _add, "list": _list, "disable": _disable, "delete": _delete, "set-password": _set_password,
-             "token": _token}
+             "token": _token, "invite": _invite}
 
 
 def _find(radar: Radar, email: str) -> User | None:

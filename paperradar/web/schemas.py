@@ -27,6 +27,42 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+
+# -- accounts (web/account.py) -------------------------------------------------------
+
+
+class Me(Body):
+    """The signed-in account (``/api/me``)."""
+
+    id: int
+    email: str
+    name: str | None
+    display_name: str = Field(description="how others see the user: the name, else the email before the @")
+    is_admin: bool
+    created_at: str
+
+
+class Token(Body):
+    id: int
+    label: str | None
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class Tokens(Body):
+    """The account's personal API tokens (never the tokens: only their hashes are stored)."""
+
+    tokens: list[Token]
+
+
+class NewToken(Body):
+    """A new personal API token: ``token`` is shown this once."""
+
+    id: int
+    label: str | None
+    token: str = Field(description="send it as Authorization: Bearer TOKEN")
+
 # -- errors ------------------------------------------------------------------------
 
 
