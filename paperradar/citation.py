@@ -47,8 +47,9 @@ def bibtex_key(row: dict[str, Any]) -> str:
     return f"{last}{year}{first}"
 
 
-def bibtex(row: dict[str, Any]) -> str:
-    """A BibTeX entry for a stored paper row."""
+def bibtex(row: dict[str, Any], key: str | None = None, extra: tuple[tuple[str, str], ...] = ()) -> str:
+    """A BibTeX entry for a stored paper row; ``key`` instead of :func:`bibtex_key`'s, ``extra``
+    fields (``abstract``, ``annote``) after the others (library exports, :mod:`paperradar.export`)."""
     parsed = parse_arxiv_id(row["id"])
     fields: list[tuple[str, str]] = [("title", row.get("title") or "")]
     if row.get("authors"):
@@ -69,9 +70,10 @@ def bibtex(row: dict[str, Any]) -> str:
     url = links(row).get("abs") or links(row).get("doi")
     if url:
         fields.append(("url", url))
+    fields += extra
     kind = "article" if row.get("journal_ref") else "misc"
     body = ",\n".join(f"  {name} = {{{_value(value)}}}" for name, value in fields if value)
-    return f"@{kind}{{{bibtex_key(row)},\n{body}\n}}\n"
+    return f"@{kind}{{{key or bibtex_key(row)},\n{body}\n}}\n"
 
 
 def _value(text: str) -> str:

@@ -255,25 +255,26 @@ def test_stats_of_an_empty_database(capsys, tmp_path):
 
 
 def test_vote_up_and_down(capsys, loaded):
+    """`vote` is the owner's one vote: again changes nothing, --down takes it back, HF's 21 stay."""
     db = loaded
-    assert cli_json(capsys, "--db", db, "vote", "2503.12885") == {"id": "2503.12885", "upvotes": 22}
-    assert cli_json(capsys, "--db", db, "vote", "2503.12885v1") == {"id": "2503.12885", "upvotes": 23}
-    rc, out, _ = cli(capsys, "--db", db, "vote", "2503.12885", "--down")
-    assert rc == 0 and out.strip() == "2503.12885: 22 upvotes"
+    voted = {"id": "2503.12885", "upvotes": 22, "users": 1, "huggingface": 21, "voted": True}
+    assert cli_json(capsys, "--db", db, "vote", "2503.12885") == voted
+    assert cli_json(capsys, "--db", db, "vote", "2503.12885v1") == voted  # the same paper, the same voter
     assert show_json(capsys, db, "2503.12885")["upvotes"] == 22
-    # Three downs against two local ups: the local count stops at zero, HF's 21 stay.
-    for _ in range(3):
-        cli(capsys, "--db", db, "vote", "2503.12885", "--down")
+    rc, out, _ = cli(capsys, "--db", db, "vote", "2503.12885", "--down")
+    assert rc == 0 and out.strip() == "2503.12885: 21 upvotes (0 on this site, 21 on Hugging Face)"
+    rc, out, _ = cli(capsys, "--db", db, "vote", "2503.12885", "--down")  # nothing left to take back
+    assert rc == 0 and out.strip() == "2503.12885: 21 upvotes (0 on this site, 21 on Hugging Face)"
     paper = show_json(capsys, db, "2503.12885")
     assert paper["upvotes"] == 21
-    local = [s for s in paper["upvote_sources"] if s["site"] == "local"]
-    assert [s["count"] for s in local] == [0]
+    assert [s["site"] for s in paper["upvote_sources"]] == ["huggingface"]
 
 
 def test_vote_down_on_a_paper_without_votes_stays_at_zero(capsys, loaded, arxiv_records):
     pid = arxiv_records[7]["arxiv_id"]
-    assert cli_json(capsys, "--db", loaded, "vote", pid, "--down") == {"id": pid, "upvotes": 0}
-    assert cli_json(capsys, "--db", loaded, "vote", pid) == {"id": pid, "upvotes": 1}
+    assert cli_json(capsys, "--db", loaded, "vote", pid, "--down") == {
+        "id": pid, "upvotes": 0, "users": 0, "huggingface": 0, "voted": False}
+    assert cli_json(capsys, "--db", loaded, "vote", pid)["upvotes"] == 1
     assert show_json(capsys, loaded, pid)["upvotes"] == 1
 
 

@@ -258,9 +258,14 @@ def test_store_upvotes_one_count_per_site_and_local_votes_add(store):
     # The search API is the same site (Hugging Face): its newer count replaces, never adds.
     store.merge([draft("2025-06-02", upvotes=12, upvotes_at="2025-06-05", source="hf-search")], "s")
     assert store.get("2506.05555")["upvotes"] == 12
-    assert store.add_vote("2506.05555") == 13
-    assert store.add_vote("2506.05555", delta=-1) == 12
-    assert store.add_vote("2506.05555", delta=-1) == 12  # the local count never goes below zero
+    assert store.add_user_vote("2506.05555")["total"] == 13  # the owner's vote adds to the imported count
+    assert store.get("2506.05555")["upvotes"] == 13
+    assert store.remove_user_vote("2506.05555")["total"] == 12
+    assert store.remove_user_vote("2506.05555")["total"] == 12  # no vote to take back: nothing changes
+    store.merge([draft("2025-06-02", upvotes=20, upvotes_at="2025-06-06", source="hf-daily")], "later")
+    store.add_user_vote("2506.05555")
+    assert store.vote_counts("2506.05555") == {"users": 1, "huggingface": 20, "total": 21}
+    assert store.get("2506.05555")["upvotes"] == 21  # a newer HF count replaces HF's, the local vote stays
 
 
 # ---------------------------------------------------------------------------

@@ -272,7 +272,7 @@ def test_paper_json_and_friends(client, web_store) -> None:  # noqa: F811
     assert bib.status_code == 200 and bib.headers["content-type"].startswith("application/x-bibtex")
     assert bib.text == paper["bibtex"]
     votes = get_json(client, "/api/papers/2503.15485/votes")
-    assert votes["upvotes"] == paper["upvotes"] and votes["by_site"][0]["site"] == "huggingface"
+    assert votes == {"users": 0, "huggingface": paper["upvotes"], "total": paper["upvotes"], "you": False}
 
 
 def test_versioned_ids_redirect_to_the_paper(client) -> None:  # noqa: F811
@@ -414,14 +414,15 @@ def test_local_votes_show_on_the_page_and_in_the_api(client, web_db, capsys) -> 
     from helpers import cli
 
     before = get_json(client, "/api/papers/2503.15485/votes")
-    assert {s["site"] for s in before["by_site"]} == {"huggingface"}
+    assert before["users"] == 0 and before["total"] == before["huggingface"] > 0
     code, _, err = cli(capsys, "--db", web_db.path, "vote", "2503.15485")
     assert code == 0, err
     try:
         after = get_json(client, "/api/papers/2503.15485/votes")
-        assert after["upvotes"] == before["upvotes"] + 1
-        assert {s["site"]: s["count"] for s in after["by_site"]}["local"] == 1
-        assert f'<span class="votes">▲ {after["upvotes"]}</span>' in client.get("/papers/2503.15485").text
+        assert after == {"users": 1, "huggingface": before["huggingface"], "total": before["total"] + 1, "you": False}
+        page = client.get("/papers/2503.15485").text
+        assert f'<span class="votes">▲ {after["total"]}</span>' in page
+        assert f'<span class="vote-users">1</span> on this site, {before["huggingface"]} on Hugging Face' in page
     finally:
         assert cli(capsys, "--db", web_db.path, "vote", "2503.15485", "--down")[0] == 0
-    assert get_json(client, "/api/papers/2503.15485/votes")["upvotes"] == before["upvotes"]
+    assert get_json(client, "/api/papers/2503.15485/votes")["total"] == before["total"]

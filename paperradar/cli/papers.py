@@ -87,11 +87,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print as a JSON object")
     p.set_defaults(run=cmd_stats)
 
-    p = sub.add_parser("vote", parents=[common], help="upvote a paper (local votes add to imported counts)",
-                       description="Add a local upvote to a paper (or take one back with --down).")
+    p = sub.add_parser("vote", parents=[common], help="upvote a paper as the site's owner (or as --user)",
+                       description="Vote for a paper as the site's owner (one vote per paper; --user: as that "
+                                   "account), or take the vote back with --down. This site's votes add to the "
+                                   "upvotes imported from Hugging Face.")
     p.add_argument("id", help="paper id")
-    p.add_argument("--down", action="store_true", help="remove one local upvote")
-    p.add_argument("--json", action="store_true", help="print the new count as JSON")
+    p.add_argument("--down", action="store_true", help="take the vote back")
+    p.add_argument("--user", metavar="EMAIL", help="vote as this account instead of as the owner")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(run=cmd_vote)
 
 
@@ -285,12 +288,26 @@ def cmd_stats(radar: Radar, args: argparse.Namespace) -> int:
 
 
 def cmd_vote(radar: Radar, args: argparse.Namespace) -> int:
+    """One vote per voter and paper: voting again changes nothing, --down takes it back."""
     row = find_paper(radar.store, args.id)
     if row is None:
         return 1
-    total = radar.store.add_vote(row["id"], delta=-1 if args.down else 1)
+    user_id = None
+    if args.user is not None:
+        user = radar.store.get_user(args.user)
+        if user is None:
+            print(f"paperradar: no user with email {args.user!r} (see `paperradar users list`)", file=sys.stderr)
+            return 1
+        if user.disabled:
+            print(f"paperradar: {user.email} is disabled: a disabled account cannot vote", file=sys.stderr)
+            return 1
+        user_id = user.id
+    change = radar.store.remove_user_vote if args.down else radar.store.add_user_vote
+    counts = change(row["id"], user_id)
     if args.json:
-        emit_json({"id": row["id"], "upvotes": total})
+        emit_json({"id": row["id"], "upvotes": counts["total"], "users": counts["users"],
+                   "huggingface": counts["huggingface"], "voted": not args.down})
     else:
-        print(f"{row['id']}: {total} upvotes")
+        print(f"{row['id']}: {counts['total']} upvotes ({counts['users']} on this site, "
+              f"{counts['huggingface']} on Hugging Face)")
     return 0

@@ -274,9 +274,28 @@ MIGRATIONS: list[str] = [
     DELETE FROM upvotes WHERE site = 'local' AND count <= 0;
     UPDATE papers SET upvotes = (SELECT COALESCE(SUM(count), 0) FROM upvotes WHERE paper = papers.rowid)
         WHERE rowid IN (SELECT paper FROM upvotes WHERE site = 'local');
+    -- From now on the 'local' row of upvotes is the number of the paper's votes and papers.upvotes
+    -- the sum over sites, kept in the transaction that adds or removes a vote, whoever removes it
+    -- (a deleted user's votes go by ON DELETE CASCADE, which fires the delete trigger too).
+    CREATE TRIGGER votes_counted_insert AFTER INSERT ON votes BEGIN
+        INSERT INTO upvotes (paper, site, count, observed_at)
+            SELECT NEW.paper, 'local', COUNT(*), MAX(created_at) FROM votes WHERE paper = NEW.paper
+            ON CONFLICT (paper, site) DO UPDATE SET count = excluded.count, observed_at = excluded.observed_at;
+        UPDATE papers SET upvotes = (SELECT COALESCE(SUM(count), 0) FROM upvotes WHERE paper = NEW.paper)
+            WHERE rowid = NEW.paper;
+    END;
+    CREATE TRIGGER votes_counted_delete AFTER DELETE ON votes BEGIN
+        UPDATE upvotes SET count = (SELECT COUNT(*) FROM votes WHERE paper = OLD.paper),
+            observed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE paper = OLD.paper AND site = 'local';
+        DELETE FROM upvotes WHERE paper = OLD.paper AND site = 'local' AND count = 0;
+        UPDATE papers SET upvotes = (SELECT COALESCE(SUM(count), 0) FROM upvotes WHERE paper = OLD.paper)
+            WHERE rowid = OLD.paper;
+    END;
     -- Comments on papers: the text as written (Markdown; rendered safely when shown).
+    -- AUTOINCREMENT: a deleted comment's id is never given again (a stale edit or
+    -- delete link must not reach a newer comment).
     CREATE TABLE comments (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         paper INTEGER NOT NULL REFERENCES papers(rowid) ON DELETE CASCADE,
         user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
         body TEXT NOT NULL,

@@ -282,25 +282,6 @@ class PaperTable(SQLiteBase):
                 [(p[4], p[2], p[0], p[1]) for p in provenance if p[5] == _CHANGED],
             )
 
-    def add_vote(self, paper_id: str, site: str = "local", delta: int = 1) -> int:
-        """Add ``delta`` to a site's upvote count (``paperradar vote``); returns the new total."""
-        with self.write() as conn:
-            row = conn.execute("SELECT rowid FROM papers WHERE id = ?", (paper_id,)).fetchone()
-            if row is None:
-                raise KeyError(paper_id)
-            conn.execute(
-                """INSERT INTO upvotes (paper, site, count, observed_at) VALUES (?, ?, MAX(?, 0), ?)
-                   ON CONFLICT (paper, site) DO UPDATE SET count = MAX(upvotes.count + ?, 0),
-                   observed_at = excluded.observed_at""",
-                (row[0], site, delta, utcnow(), delta),
-            )
-            conn.execute(
-                "UPDATE papers SET upvotes = (SELECT COALESCE(SUM(count), 0) FROM upvotes WHERE paper = ?)"
-                " WHERE rowid = ?",
-                (row[0], row[0]),
-            )
-            return int(conn.execute("SELECT upvotes FROM papers WHERE rowid = ?", (row[0],)).fetchone()[0])
-
     # -- reading -----------------------------------------------------------
 
     def get(self, paper_id: str) -> StoredPaper | None:

@@ -13,8 +13,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import orjson
+
 from .base import DuplicateUser, User
 from .connection import SQLiteBase, utcnow
+from .library import library_export
 
 USER_COLUMNS = "u.id, u.email, u.name, u.is_admin, u.disabled_at, u.created_at, u.password_hash IS NOT NULL AS has_password"
 
@@ -88,7 +91,7 @@ class UserTables(SQLiteBase):
     def user_data(self, email: str) -> dict[str, Any] | None:
         """Everything stored about a user, for the export ``users delete`` writes first: the account
         (no password hash), its tokens (no hashes) and the papers it featured (source ``local``,
-        ``submitted_by`` its id). None if no such user."""
+        ``submitted_by`` its id), its follows and private feeds (no hashes). None if no such user."""
         user = self.get_user(email)
         if user is None:
             return None
@@ -98,7 +101,15 @@ class UserTables(SQLiteBase):
         featured = [dict(r) for r in self.conn.execute(
             "SELECT p.id AS paper, f.day, f.submitted_at, f.first_seen FROM featured f JOIN papers p ON p.rowid = f.paper "
             "WHERE f.source = 'local' AND f.submitted_by = ? ORDER BY f.day, p.id", (str(user.id),))]
-        return {"user": user.as_dict(), "api_tokens": tokens, "featured": featured}
+        follows = [dict(r) | {"filters": orjson.loads(r["filters"])} for r in self.conn.execute(
+            "SELECT id, kind, value, filters, created_at FROM follows WHERE user = ? ORDER BY id", (user.id,))]
+        feeds = [dict(r) for r in self.conn.execute(  # private feeds, without their hashes
+            "SELECT id, scope, created_at, revoked_at FROM feed_tokens WHERE user = ? ORDER BY id", (user.id,))]
+        comments = [dict(r) for r in self.conn.execute(  # as written (Markdown)
+            "SELECT c.id, p.id AS paper, c.body, c.created_at, c.edited_at FROM comments c "
+            "JOIN papers p ON p.rowid = c.paper WHERE c.user = ? ORDER BY c.id", (user.id,))]
+        return {"user": user.as_dict(), "api_tokens": tokens, "featured": featured, "comments": comments,
+                "follows": follows, "private_feeds": feeds, "library": library_export(self.conn, user.id)}
 
     def add_api_token(self, email: str, token_hash: str, label: str | None = None) -> int:
         """Store a new personal API token's hash for the user; returns the token's id.

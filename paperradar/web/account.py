@@ -31,7 +31,7 @@ from starlette.responses import RedirectResponse, Response
 from .. import accounts
 from ..store import DuplicateUser, User
 from . import auth, schemas
-from .common import JSON, HTTPError, render, store_of
+from .common import JSON, NO_CONTROL, HTTPError, render, store_of
 from .pages import errors
 
 router = APIRouter()
@@ -310,7 +310,8 @@ class TokenRequest(BaseModel):
     """A new personal API token."""
 
     model_config = ConfigDict(extra="forbid")
-    label: str | None = Field(default=None, max_length=100, description="what the token is for")
+    label: str | None = Field(default=None, max_length=100, json_schema_extra={"pattern": NO_CONTROL},
+                              description="what the token is for (no control characters)")
 
 
 TokenId = Annotated[str, Path(description="the token's id (from GET /api/me/tokens)", pattern=r"^[0-9]{1,18}$")]

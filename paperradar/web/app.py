@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -100,7 +101,7 @@ def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool
     to date (an interrupted import, an index made from another database), so search sees every paper."""
     # In the order of the API listing: importing a page family registers its pages, and their
     # Atom feeds (pages.feeds) in that order.
-    from . import feed, hf_api, trending, search, papers, browse, meta, pages  # noqa: I001
+    from . import feed, hf_api, trending, search, account, papers, browse, meta, pages  # noqa: I001
 
     if catch_up_index:
         radar.refresh()
@@ -122,7 +123,11 @@ def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool
     app.state.site_name = site_name
     # hf_api.router (/papers/{id}.md) before the paper page, whose {id:path} would take it;
     # hf_api.paper_router (/api/papers/{id}) after the paper's /api/papers/{id}/similar and friends.
-    for router in (feed.router, hf_api.router, trending.router, search.router, papers.router, hf_api.paper_router,
+    from . import comments, follows, library, votes
+
+    for router in (feed.router, hf_api.router, trending.router, search.router, account.router, votes.router,
+                   comments.router, follows.router, library.router,
+                   papers.router, hf_api.paper_router,
                    browse.router, pages.feeds, meta.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("paperradar.web", "static")]), name="static")
@@ -192,7 +197,24 @@ async def _starlette_error(request: Request, exc: Exception) -> Response:
     response = _error(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:  # Starlette names the first matching route's methods; the path has them all
+        response.headers["allow"] = ", ".join(sorted(_methods_of(request)))
     return response
+
+
+def _methods_of(request: Request) -> set[str]:
+    """Every method some route answers at the request's path."""
+    methods: set[str] = set()
+    pending = list(request.app.router.routes)
+    while pending:
+        route = pending.pop()
+        inner = getattr(route, "original_router", None)  # an included router: its own routes
+        if inner is not None:
+            pending.extend(inner.routes)
+            continue
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(route.methods)
+    return methods
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -23,6 +23,7 @@ from .common import (
     radar_of,
     store_of,
 )
+from .library import HIDDEN, hidden_here, unhidden
 from .links import url_for
 from .pages import Atom, Html, Json, Page, Param, Params, register
 
@@ -49,7 +50,8 @@ def author_data(request: Request, params: Params) -> dict[str, Any]:
             if a != name:
                 coauthors[a] = coauthors.get(a, 0) + 1
     top = sorted(coauthors.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-    return {"name": name, **paged(rows, total, page, params.size), "coauthors": top}
+    return {"name": name, **paged(unhidden(request, params["hidden"], rows), total, page, params.size),
+            "coauthors": top, "here": hidden_here(params["hidden"])}
 
 
 def author_body(data: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +60,8 @@ def author_body(data: dict[str, Any]) -> dict[str, Any]:
 
 
 AUTHOR = register(router, Page(
-    "author", author_data, per_page=PER_PAGE, params=(Param("name", "the author's name", schema=NAME), _PAGE),
+    "author", author_data, per_page=PER_PAGE,
+    params=(Param("name", "the author's name", schema=NAME), _PAGE, HIDDEN),
     errors={404: "no such address: a name beginning with a line break matches no route"},
     html=Html("/authors/{name:path}", "author.html", lambda request, data: {"title": data["name"]}),
     json=Json("/api/authors/{name:path}", author_body, ["browse"],
@@ -110,7 +113,8 @@ def category_data(request: Request, params: Params) -> dict[str, Any]:
     store = store_of(request)
     rows, total = store.category_papers(category, params.size, (page - 1) * params.size)
     return {"category": category, "primary": store.primary_category_share(category),
-            **paged(rows, total, page, params.size)}
+            **paged(unhidden(request, params["hidden"], rows), total, page, params.size),
+            "here": hidden_here(params["hidden"])}
 
 
 def category_body(data: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +127,7 @@ def category_entries(data: dict[str, Any]) -> atom.Feed:
 
 
 CATEGORY = register(router, Page(
-    "category", category_data, per_page=PER_PAGE, params=(_CATEGORY_PARAM, _PAGE), errors=_NO_SLASH,
+    "category", category_data, per_page=PER_PAGE, params=(_CATEGORY_PARAM, _PAGE, HIDDEN), errors=_NO_SLASH,
     html=Html("/categories/{category}", "category.html", lambda request, data: {
         "title": data["category"], "category_name": taxonomy.name(data["category"])}),
     json=Json("/api/categories/{category}", category_body, ["browse"],

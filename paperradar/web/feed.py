@@ -24,6 +24,8 @@ from .common import (
     papers_json,
     store_of,
 )
+from .hf_shapes import submitter_label
+from .library import HIDDEN, hidden_here, unhidden
 from .links import url_for
 from .pages import Atom, Html, Json, Page, Param, Params, register
 
@@ -83,7 +85,8 @@ def feed_data(request: Request, params: Params) -> dict[str, Any]:
         rows, total = store.feed(start, end, category, params.size, offset)
         days, all_total = store.day_counts(strip.start.isoformat(), strip.end.isoformat(), category), total
     here = {"date": day.isoformat(), "period": kind if kind != "day" else None, "category": category,
-            "list": params["list"] and shown}
+            "list": params["list"] and shown, **hidden_here(params["hidden"])}
+    rows = unhidden(request, params["hidden"], rows)
     return {
         **paged(rows, total, page, params.size), "day": day, "kind": kind, "period": period, "category": category,
         "list": shown, "featured": featured, "featured_total": featured_total, "all_total": all_total,
@@ -103,6 +106,17 @@ def _title(data: dict[str, Any]) -> str:
     d = period.start
     label = f"{d:%A} {d.day} {d:%B %Y}" if data["kind"] == "day" else period.label
     return f"{what} {label}" + (f" in {data['category']}" if data["category"] else "")
+
+
+def _submitters(request: Request, data: dict[str, Any]) -> dict[str, str]:
+    """"Submitted by ..." of each featured card, by paper id (a member by display name, never the email)."""
+    store = store_of(request)
+    out = {}
+    for row in data["rows"]:
+        featured = data["featured"].get(row["rowid"])
+        if featured is not None and (label := submitter_label(store, featured.as_dict())):
+            out[row["id"]] = label
+    return out
 
 
 def feed_body(data: dict[str, Any]) -> dict[str, Any]:
@@ -138,8 +152,10 @@ FEED = register(router, Page(
                       "all (every paper first listed on arXiv then); default: featured when there are any",
               schema=choice_schema(LISTS, None)),
         Param("page", "page number, from 1", schema=PAGE),
+        HIDDEN,
     ),
-    html=Html("/", "feed.html", lambda request, data: {"title": _title(data)}),
+    html=Html("/", "feed.html", lambda request, data: {"title": _title(data),
+                                                       "submitters": _submitters(request, data)}),
     json=Json("/api/feed", feed_body, ["feed"], "The daily feed (JSON twin of /)", """
         The papers featured in a day, week or month (Hugging Face Daily Papers, submissions), or all
         papers first listed then (`list`); most upvoted first, then newest (50 a page); with the

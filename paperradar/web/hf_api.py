@@ -51,7 +51,8 @@ from ..rank import trending as trends
 from ..rank.search import search
 from ..store import Store
 from . import schemas
-from .hf_shapes import Featuring, daily_entry, markdown, paper_object, published_at, search_entry
+from .hf_shapes import (Featuring, daily_entry, markdown, num_comments, paper_object, published_at, search_entry,
+                        shown_featuring)
 from .common import (
     FEED_DATE,
     JSON,
@@ -182,7 +183,9 @@ def daily_papers(
         listed = trending(store, period, who)
     else:
         listed = newest_first(store, period, who, (page + 1) * size)
-    return JSON([daily_entry(row, featuring) for row, featuring in listed[page * size:(page + 1) * size]])
+    shown = listed[page * size:(page + 1) * size]
+    comments = store.comment_counts([row["rowid"] for row, _ in shown])
+    return JSON([daily_entry(row, featuring, comments.get(row["rowid"], 0)) for row, featuring in shown])
 
 
 @router.get("/api/papers/search", tags=["huggingface"], summary="Search papers, as Hugging Face's endpoint of that name",
@@ -208,7 +211,8 @@ def search_papers(
         rows = search(radar_of(request), query, "hybrid", None, limit=size)
     except ValueError as exc:
         raise bad(str(exc)) from exc
-    return JSON([search_entry(row) for row in rows])
+    comments = store_of(request).comment_counts([row["rowid"] for row in rows])
+    return JSON([search_entry(row, comments.get(row["rowid"], 0)) for row in rows])
 
 
 @router.get("/papers/{paper_id:path}.md", include_in_schema=False)
@@ -231,7 +235,10 @@ paperradar's own JSON of the paper (sources, links, BibTeX) is `/api/paper/{id}`
 def paper_info(request: Request, paper_id: PaperId) -> Response:
     row = find(request, paper_id)
     featured = row.get("featured") or []
-    return JSON(paper_object(row, featured[-1] if featured else None))
+    paper = paper_object(row, shown_featuring(store_of(request), featured[-1] if featured else None))
+    if local := store_of(request).comment_counts([row["rowid"]]).get(row["rowid"], 0):
+        paper["numComments"] = num_comments(row, local)  # HF's paper object has none: added once there are ours
+    return JSON(paper)
 
 
 # -- parameters ----------------------------------------------------------------------
@@ -297,7 +304,7 @@ def featured_in(store: Store, start: date, end: date, who: str | None) -> Listed
     if not total:
         return []
     rows, _ = store.featured_papers(a, b, submitter=who, limit=total)
-    return [(dict(row), featured.as_dict()) for row, featured in rows]
+    return [(dict(row), shown_featuring(store, featured.as_dict()) or {}) for row, featured in rows]
 
 
 def newest_first(store: Store, period: tuple[date, date] | None, who: str | None, need: int) -> Listed:

@@ -5,11 +5,10 @@ papers by facet), its JSON twin ``/api/paper/{id}`` and its parts under ``/api/p
 
 Ids are arXiv ids (``2506.01234``, ``hep-th/9901001``), ``doi:...`` keys or
 other stored keys; a versioned id or arXiv URL redirects to the paper's page.
-Upvotes are a resource of their own (``/api/papers/{id}/votes``): today
-counts come from imports and ``paperradar vote``; per-user votes will be
-``POST``/``DELETE`` on the same address once accounts exist. Similar papers,
-BibTeX and votes are parts of the paper page with JSON of their own, not pages:
-plain routes, declared before the page (whose ``{id:path}`` would take them).
+Upvotes are a resource of their own, ``/api/papers/{id}/votes`` (GET, POST,
+DELETE: :mod:`.votes`). Similar papers, BibTeX and votes are parts of the
+paper page with JSON of their own, not pages: plain routes, declared before
+the page (whose ``{id:path}`` would take them).
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from .common import (
     text_param,
     with_links,
 )
+from .hf_shapes import submitter_label
 from .links import url_for
 from .pages import Html, Json, Page, Param, Params, documented, errors, register
 from .tex import abstract_html, tex_html
@@ -114,19 +114,11 @@ def bibtex_api(request: Request, paper_id: PaperId) -> Response:
     return PlainTextResponse(bibtex(find(request, paper_id)), media_type="application/x-bibtex; charset=utf-8")
 
 
-@router.get("/api/papers/{paper_id:path}/votes", tags=["papers"], summary="A paper's upvotes, by where they were counted",
-            response_model=schemas.Votes, responses=FOUND_OR_NOT)
-def votes_api(request: Request, paper_id: PaperId) -> Response:
-    """``upvotes`` (the total) and ``by_site``: imported counts (``huggingface``) and local votes
-    (``local``, from ``paperradar vote``)."""
-    row = find(request, paper_id)
-    return JSON({"id": row["id"], "upvotes": row["upvotes"], "by_site": row.get("upvote_sources", [])})
-
-
 def paper_data(request: Request, params: Params) -> dict[str, Any]:
     """The stored paper; ``paper_id`` is its canonical id, ``asked`` the id as written."""
     row = find(request, params["paper_id"] or "")
-    return {"row": row, "paper_id": row["id"], "asked": params["paper_id"], "facet_asked": params["facet"]}
+    return {"row": row, "paper_id": row["id"], "asked": params["paper_id"], "facet_asked": params["facet"],
+            "num_comments": store_of(request).comment_counts([row["rowid"]]).get(row["rowid"], 0)}
 
 
 def paper_context(request: Request, data: dict[str, Any]) -> dict[str, Any] | Response:
@@ -137,12 +129,16 @@ def paper_context(request: Request, data: dict[str, Any]) -> dict[str, Any] | Re
         return RedirectResponse(url_for("paper", "html", paper_id=row["id"]) + query, status_code=308)
     chosen = choice_param(data["facet_asked"], "facet", FACETS, None)
     rows, note = similar_rows(request, row, chosen)
+    from .comments import section  # (comments builds on this module)
+
     return {
         "title": row["title"], "paper": row, "card": card(row), "title_html": tex_html(row["title"]),
         "abstract_html": abstract_html(row["abstract"] or ""), "links": links(row), "bibtex": bibtex(row),
         "bib_url": bibtex_url(request, row["id"]), "facets": FACETS, "facet": chosen,
         "similar": [card(r) for r in rows], "similar_note": note, "upvote_sources": row.get("upvote_sources", []),
-        "progress": embedding_notice(request),
+        "submissions": [{"day": f["day"], "source": f["source"], "by": submitter_label(store_of(request), f)}
+                        for f in row.get("featured", [])],
+        "progress": embedding_notice(request), "comments": section(request, row),
     }
 
 
@@ -156,6 +152,7 @@ def paper_body(data: dict[str, Any]) -> dict[str, Any]:
     row = data["row"]
     paper = with_links(paper_json(row, full=True), row)
     paper["bibtex"] = bibtex(row)
+    paper["num_comments"] = data["num_comments"]
     return paper
 
 

@@ -8,6 +8,7 @@ user's votes or library are thousands of ids at most). Anonymous: all False.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ..store import Store, User
 
@@ -34,3 +35,11 @@ class You:
 
     def hidden(self, paper_id: str) -> bool:
         return paper_id in self._ids("hidden", self.store.hidden_ids)
+
+    def library_entry(self, paper_id: str) -> dict[str, Any] | None:
+        """The viewer's entry for a paper (collections, note), or None (the paper page's save form)."""
+        return self.store.library_entry(self.user.id, paper_id) if self.user and self.saved(paper_id) else None
+
+    def collections(self) -> list[str]:
+        """The names of the viewer's collections (the default one first)."""
+        return [c["name"] for c in self.store.collections(self.user.id)] if self.user else []

@@ -146,12 +146,7 @@ class FullPaper(Paper):
     featured: list[Featured] = _sometimes("every day a list featured it")  # type: ignore[assignment]
     extra: dict[str, Any]
     bibtex: str
-
-
-class Votes(Body):
-    id: str
-    upvotes: int = Field(description="the total")
-    by_site: list[Upvotes]
+    num_comments: int = Field(description="comments on this site (they are at /api/papers/{id}/comments)")
 
 
 class Similar(Body):
@@ -364,6 +359,8 @@ class HfPaper(HfSearchPaper):
     ai_summary: str = _sometimes("Hugging Face's AI summary")
     ai_summary_model: str = _sometimes("the model that wrote the AI summary")
     organization: HfOrganization = _sometimes("the organization it was submitted for")
+    numComments: int = _sometimes("in /api/papers/{id}, once this site has comments on the paper: Hugging "
+                                  "Face's count (as imported) plus this site's, as in list entries")
 
 
 class HfEntry(Body):
@@ -372,7 +369,8 @@ class HfEntry(Body):
     title: str
     summary: str | None = Field(description="the abstract (null: none is known)")
     thumbnail: str = _sometimes("a picture (an address)")
-    numComments: int = Field(description="comments on Hugging Face (0 where none are known)")
+    numComments: int = Field(description="comments on Hugging Face (as imported; 0 where none are known) "
+                                         "plus comments on this site")
     isAuthorParticipating: bool = _sometimes("whether an author takes part in the discussion")
 
 
@@ -391,3 +389,233 @@ class HfSearchEntry(HfEntry):
     """A result of ``/api/papers/search``."""
 
     upvoted: bool = Field(description="whether the viewer upvoted it (always false: an anonymous viewer)")
+
+
+# -- votes and submissions (web/votes.py) ----------------------------------------------
+
+
+class VoteCounts(Body):
+    """A paper's upvotes (``/api/papers/{id}/votes``): this site's votes and the imported ones apart."""
+
+    users: int = Field(description="votes of this site's users (and its owner's, from `paperradar vote`)")
+    huggingface: int = Field(description="upvotes imported from Hugging Face")
+    total: int = Field(description="users + huggingface: the count lists, trending and the Hugging Face API show")
+    you: bool = Field(description="whether you voted for it (false when anonymous)")
+
+
+_ID = r"(\d{4}\.\d{4,5}|[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7})(v\d+)?"
+SUBMITTED_ID = (rf"^ *((arXiv:)?{_ID}|https?://(www\.|export\.)?arxiv\.org/(abs|pdf)/{_ID}(\.pdf)?/?"
+                rf"|https?://(www\.huggingface\.co|huggingface\.co|hf\.co)/papers/{_ID}/?) *$")  # what votes.arxiv_key takes
+
+
+def _submitted_id(schema: dict[str, Any]) -> None:
+    _no_default(schema)
+    schema["pattern"] = SUBMITTED_ID
+
+
+class SubmitPaper(BaseModel):
+    """A paper for today's daily list (``POST /api/daily_papers``): ``paper``, or ``arxivId`` as
+    Hugging Face names it; an arXiv id (2506.01234, hep-th/9901001, with or without version) or an
+    arXiv or Hugging Face paper URL."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [{"required": ["paper"]},
+                                                                           {"required": ["arxivId"]}]})
+    # The pattern documents what the route takes; the route checks it, with a message naming the field.
+    paper: str = Field(None, max_length=300, description="the arXiv id or URL",  # type: ignore[assignment]
+                       json_schema_extra=_submitted_id)
+    arxivId: str = Field(None, max_length=300,  # type: ignore[assignment]
+                         description="the same, under Hugging Face's name", json_schema_extra=_submitted_id)
+
+
+# -- comments (web/comments.py) ----------------------------------------------------------
+
+
+class CommentText(BaseModel):
+    """A comment's text (``POST /api/papers/{id}/comments``, ``PUT /api/comments/{id}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(description="the comment, in Markdown (no HTML; at most 10,000 characters, no control "
+                                  "characters but tab and line breaks, something besides spaces)",
+                      json_schema_extra={"minLength": 1, "maxLength": 10_000,
+                                         "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*"
+                                                    "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\s]"
+                                                    "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"})
+
+
+class Comment(Body):
+    """A comment on a paper, as the viewer sees it."""
+
+    id: int
+    paper: str = Field(description="the paper's id")
+    url: str = Field(description="the comment on its paper's page")
+    author: str = Field(description="the author's display name (their name, else their email before the @)")
+    body: str = Field(description="the comment as written (Markdown)")
+    html: str = Field(description="the comment rendered: Markdown without raw HTML, cleaned by an allow-list")
+    created_at: str
+    edited_at: str | None = Field(description="when it was last edited (null: never)")
+    mine: bool = Field(description="whether you wrote it")
+    can_edit: bool = Field(description="whether you may edit it (its author only)")
+    can_delete: bool = Field(description="whether you may delete it (its author or an administrator)")
+
+
+class Comments(Body):
+    """A paper's comments on this site, oldest first."""
+
+    id: str = Field(description="the paper's id")
+    count: int
+    comments: list[Comment]
+
+
+# -- follows and private feeds (web/follows.py) -------------------------------------------
+
+
+class FollowFilters(Body):
+    """A saved search's filters (those set; mode hybrid, the default, is left out)."""
+
+    category: str = _sometimes("only papers in this arXiv category")
+    author: str = _sometimes("only papers by this author")
+    since: str = _sometimes("first listed on or after this day")
+    until: str = _sometimes("first listed on or before this day")
+    mode: str = _sometimes("keyword or semantic (hybrid when absent)")
+
+
+class Follow(Body):
+    """Something the user follows: an author, a category or a saved search."""
+
+    id: int
+    kind: Literal["author", "category", "search"]
+    value: str = Field(description="the author's name, the category, or the search's query")
+    filters: FollowFilters
+    created_at: str
+    text: str = Field(description="the follow in words, as /following gives it as a reason")
+    url: str = Field(description="the followed page on this site")
+
+
+class Follows(Body):
+    follows: list[Follow]
+
+
+class FollowReason(Body):
+    follow: int = Field(description="the follow's id")
+    kind: Literal["author", "category", "search"]
+    value: str
+    text: str = Field(description="in words: author X, category cs.CL, search 'Y'")
+
+
+class FollowingPaper(Paper):
+    reasons: list[FollowReason] = Field(description="every follow the paper matches")
+
+
+class FollowSkipped(FollowReason):
+    why: str = Field(description="why this follow could not be matched (a semantic search before `paperradar embed`)")
+
+
+class Following(Body):
+    """New papers matching the user's follows (``/api/me/following``)."""
+
+    since: str = Field(description="papers that arrived after this moment (YYYY-MM-DDTHH:MM:SSZ)")
+    listed_since: str = Field(description="... and were first listed on or after this day")
+    seen_at: str | None = Field(description="the user's mark (POST /api/me/following/seen); null: never marked")
+    as_of: str = Field(description="when this answer was made: the `at` to mark as seen")
+    total: int = Field(description="how many new papers match (papers lists the newest 200)")
+    papers: list[FollowingPaper]
+    skipped: list[FollowSkipped]
+    follows: list[Follow]
+
+
+class FollowingSeen(Body):
+    seen_at: str | None = Field(description="the mark now stored (it never moves back)")
+
+
+class PrivateFeed(Body):
+    """A private Atom feed (never its secret URL: only a hash of its token is stored)."""
+
+    id: int
+    scope: Literal["following", "collection"]
+    collection: str | None = Field(description="the collection's name (scope collection)")
+    created_at: str
+    revoked_at: str | None
+
+
+class PrivateFeeds(Body):
+    feeds: list[PrivateFeed]
+
+
+class NewPrivateFeed(PrivateFeed):
+    url: str = Field(description="the feed's address with its secret: shown this once")
+
+
+# -- the library (web/library.py) ---------------------------------------------------------
+
+
+class CollectionInfo(Body):
+    """One of your collections."""
+
+    name: str
+    papers: int = Field(description="how many papers it holds")
+    created_at: str
+
+
+class LibraryPaper(Paper):
+    """A paper in your library."""
+
+    collections: list[str] = Field(description="the collections it is in (at least one)")
+    note: str = Field(description="your private note (\"\": none)")
+    saved_at: str = Field(description="when you first saved it")
+
+
+class Library(Body):
+    collection: str | None = Field(description="the collection shown (null: the whole library)")
+    total: int
+    collections: list[CollectionInfo] = Field(description="all your collections, the default one first")
+    papers: list[LibraryPaper] = Field(description="newest saved first")
+
+
+class Unsaved(Body):
+    id: str
+    saved: bool = Field(description="false: the paper is not in your library")
+    was_saved: bool = Field(description="whether it was before this request")
+
+
+class CollectionDeleted(Body):
+    name: str
+    deleted: bool
+    left_library: int = Field(description="its papers that were in no other collection, which left the library")
+
+
+class HiddenPaper(Paper):
+    hidden_at: str
+
+
+class Hidden(Body):
+    total: int
+    papers: list[HiddenPaper] = Field(description="newest hidden first")
+
+
+class HiddenState(Body):
+    id: str
+    hidden: bool
+    hidden_at: str | None = Field(description="when you hid it (null: not hidden)")
+
+
+class ImportSkipped(Body):
+    line: int = Field(description="where the record starts in the file")
+    reason: str
+    detail: str
+
+
+class ImportedPaper(Body):
+    line: int = Field(description="where the record starts in the file")
+    id: str = Field(description="the stored paper it is")
+    title: str = Field(description="its title as the file gives it")
+    status: Literal["matched", "added"] = Field(description="matched: already stored; added: stored now")
+
+
+class LibraryImport(Body):
+    collection: str
+    format: Literal["bibtex", "csl-json", "ris"]
+    records: int = Field(description="records in the file")
+    matched: int = Field(description="papers already stored (by arXiv id, DOI, key or title)")
+    added: int = Field(description="papers stored now")
+    skipped: list[ImportSkipped]
+    papers: list[ImportedPaper]

@@ -35,6 +35,7 @@ from .common import (
     radar_of,
     text_param,
 )
+from .library import HIDDEN, hidden_here, unhidden
 from .links import url_for, url_or_none
 from .pages import Atom, Html, Json, Page, Param, Params, register
 
@@ -74,11 +75,12 @@ def search_data(request: Request, params: Params) -> dict[str, Any]:
     counts = count_matches(radar_of(request), query, filters) if (
         query and params.view == "html" and not empty_range) else None
     here = {"q": query, "mode": mode if mode != DEFAULT_MODE else None, "category": category, "author": author,
-            "since": filters.since, "until": filters.until}
+            "since": filters.since, "until": filters.until, **hidden_here(params["hidden"])}
     return {
         "query": query or "", "mode": mode, "mode_asked": params["mode"], "modes": MODES, "category": category,
         "author": author, "since": since, "until": until, "page": page, "per_page": params.size,
-        "rows": rows[:params.size], "notice": notice, "here": here, "counts": counts,
+        "rows": unhidden(request, params["hidden"], rows[:params.size]), "notice": notice, "here": here,
+        "counts": counts,
         "range_note": f"since ({since}) is after until ({until}): no paper can be first listed in between."
         if empty_range else None,
         "previous": {**here, "page": page - 1 if page > 2 else None} if page > 1 else None,
@@ -120,6 +122,7 @@ SEARCH = register(router, Page(
         Param("since", "first listed on or after this day (YYYY-MM-DD; not after `until`)", schema=DATE),
         Param("until", "first listed on or before this day (YYYY-MM-DD; before `since`: no results)", schema=DATE),
         Param("page", "page number, from 1 (20 a page)", schema=PAGE),
+        HIDDEN,
     ),
     errors={409: "mode=semantic (or its feed) before any paper has a vector: the message says to run "
                  "`paperradar embed`"},

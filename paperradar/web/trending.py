@@ -21,6 +21,7 @@ from .common import (
     paged_json,
     store_of,
 )
+from .library import HIDDEN, hidden_here, unhidden
 from .links import url_for
 from .pages import Atom, Html, Json, Page, Param, Params, register
 
@@ -40,7 +41,9 @@ def trending_data(request: Request, params: Params) -> dict[str, Any]:
     if day is not None:  # as it stood at the end of that day
         as_of = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
     rows, as_of, total = trends.trending(store_of(request), as_of, category, params.size, (page - 1) * params.size)
-    here = {"date": day.isoformat() if day else None, "category": category}
+    here = {"date": day.isoformat() if day else None, "category": category,
+            **hidden_here(params["hidden"])}
+    rows = unhidden(request, params["hidden"], rows)
     return {**paged(rows, total, page, params.size), "as_of": as_of, "category": category, "day": day,
             "here": here}
 
@@ -73,6 +76,7 @@ TRENDING = register(router, Page(
                       "(default: now, or the newest day with papers)", schema=FEED_DATE),
         Param("category", _CATEGORY, schema=CATEGORY),
         Param("page", "page number, from 1", schema=PAGE),
+        HIDDEN,
     ),
     html=Html("/trending", "trending.html", trending_context),
     json=Json("/api/trending", trending_body, ["trending"], "Trending papers (JSON twin of /trending)", """

@@ -1,0 +1,225 @@
+"""Submit to Daily Papers: by arXiv id or URL, on the form /submit and with POST /api/daily_papers.
+
+On a copy of the real slice (``community``): papers it stores are submitted, a paper it lacks is
+refused with the reason while live sources are off; then a fresh site with live sources aimed at
+the local arXiv stand-in (``tests/sync_server.py``), which fetches what it lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from community_fixtures import ORIGIN, Member, Site, add_member, browser, community, form_headers  # noqa: F401
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+from sync_server import FixtureServer, services, write_config  # noqa: F401  (fixtures used by name)
+from web_fixtures import web_db  # noqa: F401  (community's source, used by name)
+
+from paperradar.app import Radar
+from paperradar.config import Settings
+from paperradar.store import SQLiteStore
+from paperradar.sync.config import load_config
+from paperradar.web import create_app, schemas
+
+ENTRY = TypeAdapter(schemas.HfDailyEntry)
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+@pytest.fixture(scope="module")
+def members(community: Site) -> dict[str, Member]:  # noqa: F811
+    return {"ann": add_member(community.store, "ann@example.org", name="Ann <Lab>"),
+            "bob": add_member(community.store, "bob.smith@example.org")}  # no name: shown as "bob.smith"
+
+
+@pytest.fixture(scope="module")
+def papers(community: Site) -> list[str]:  # noqa: F811
+    """Stored arXiv papers no list featured: one for each test that submits."""
+    rows, _ = community.store.feed("2025-03-24", "2025-03-24", None, 50, 0)
+    featured = community.store.featured_of([r["rowid"] for r in rows])
+    ids = [r["id"] for r in rows if r["rowid"] not in featured]
+    assert len(ids) >= 6
+    return ids
+
+
+def submit(client: TestClient, body: object, **headers: str):
+    return client.post("/api/daily_papers", json=body, headers=headers)
+
+
+def test_submit_by_api_lists_it_today_with_the_submitters_name(community, members, papers) -> None:  # noqa: F811
+    client, ann = community.client(), members["ann"]
+    pid = papers[0]  # a stored arXiv paper Hugging Face did not feature
+    r = submit(client, {"paper": pid}, **ann.bearer)
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    ENTRY.validate_python(entry)  # the shape GET /api/daily_papers lists
+    assert entry["paper"]["id"] == pid and entry["submittedBy"] == {"name": "Ann <Lab>"}
+    assert entry["paper"]["submittedOnDailyBy"] == {"user": "Ann <Lab>"}
+    assert entry["paper"]["submittedOnDailyAt"].startswith(today())
+    listed = client.get(f"/api/daily_papers?date={today()}").json()
+    assert [e["paper"]["id"] for e in listed] == [pid] and listed[0]["submittedBy"] == {"name": "Ann <Lab>"}
+    assert client.get(f"/api/papers/{pid}").json()["submittedOnDailyBy"] == {"user": "Ann <Lab>"}
+    featured = community.store.get(pid)["featured"]
+    assert [(f["day"], f["source"], f["submitted_by"]) for f in featured] == [(today(), "local", str(ann.user.id))]
+
+    # The day's list on the site: the card says who submitted it, escaped; never the email.
+    page = client.get(f"/?date={today()}").text
+    assert f'id="p-{pid}"' in page and '<span class="submitted">Submitted by Ann &lt;Lab&gt;</span>' in page
+    paper = client.get(f"/papers/{pid}").text
+    assert f'<a href="/?date={today()}">{today()}</a>, submitted by Ann &lt;Lab&gt;' in paper
+    assert "Ann <Lab>" not in page and "Ann <Lab>" not in paper
+    for text in (page, paper, str(listed), client.get(f"/api/papers/{pid}").text):
+        assert "ann@example.org" not in text
+
+
+def test_one_submission_per_paper_and_day(community, members, papers) -> None:  # noqa: F811
+    client = community.client()
+    pid = papers[1]
+    assert submit(client, {"paper": pid}, **members["ann"].bearer).status_code == 201
+    for spelling in (pid, f"{pid}v2", f"https://arxiv.org/abs/{pid}v1", f"https://arxiv.org/pdf/{pid}",
+                     f"https://huggingface.co/papers/{pid}"):
+        r = submit(client, {"paper": spelling}, **members["bob"].bearer)
+        assert r.status_code == 409, spelling
+        assert "already on today's list" in r.json()["error"]["message"] and "Ann <Lab>" in r.json()["error"]["message"]
+    assert [f["submitted_by"] for f in community.store.get(pid)["featured"]] == [str(members["ann"].user.id)]
+
+
+def test_a_paper_hugging_face_featured_today_is_not_submitted_again(community, members) -> None:  # noqa: F811
+    pid = "2503.15485"
+    community.store.add_featured(pid, today(), "huggingface", submitted_by="akhaliq")
+    r = submit(community.client(), {"paper": pid}, **members["bob"].bearer)
+    assert r.status_code == 409 and "akhaliq on Hugging Face" in r.json()["error"]["message"]
+
+
+def test_arxiv_id_as_hugging_face_names_it(community, members, papers) -> None:  # noqa: F811
+    r = submit(community.client(), {"arxivId": f"arXiv:{papers[2]}v1"}, **members["bob"].bearer)
+    assert r.status_code == 201, r.text
+    assert r.json()["paper"]["id"] == papers[2] and r.json()["submittedBy"] == {"name": "bob.smith"}
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ({}, "paper is required"),
+    ({"paper": "not an id"}, "paper must be an arXiv id"),
+    ({"paper": "   "}, "paper is required"),
+    ({"arxivId": "12345"}, "arxivId must be an arXiv id"),
+    ({"paper": "https://evil.example/abs/2503.17363"}, "paper must be an arXiv id"),
+    ({"paper": "2503.17363\u0000"}, "paper contains control characters"),
+    ({"paper": "x" * 301}, "paper"),
+    ({"paper": 2503.17363}, "paper"),
+    ({"paper": "2503.17363", "extra": 1}, "extra"),
+    ([], "body"),
+])
+def test_bad_input_is_a_400_naming_the_field(community, members, body, named) -> None:  # noqa: F811
+    r = submit(community.client(), body, **members["bob"].bearer)
+    assert r.status_code == 400, (body, r.text)
+    assert named in r.json()["error"]["message"]
+
+
+def test_unknown_paper_with_live_sources_off_says_why(community, members) -> None:  # noqa: F811
+    r = submit(community.client(), {"paper": "1605.08386"}, **members["bob"].bearer)
+    assert r.status_code == 409
+    message = r.json()["error"]["message"]
+    assert "1605.08386 is not stored on this site" in message and "live sources are off" in message
+    assert "paperradar serve --sync" in message
+    assert community.store.get("1605.08386") is None
+
+
+def test_credentials_and_csrf(community, members, papers) -> None:  # noqa: F811
+    client, pid = community.client(), papers[3]
+    assert submit(client, {"paper": pid}).status_code == 401
+    assert submit(client, {"paper": pid}, Authorization="Bearer prt_nope").status_code == 401
+    browser_client, csrf = browser(community, members["bob"])
+    assert submit(browser_client, {"paper": pid}, Origin=ORIGIN).status_code == 403  # no CSRF token
+    assert submit(browser_client, {"paper": pid}, Origin="https://evil.example",
+                  **{"X-CSRF-Token": csrf}).status_code == 403
+    assert community.store.get(pid)["featured"] == []
+    r = submit(browser_client, {"paper": pid}, **form_headers(csrf))
+    assert r.status_code == 201 and r.json()["submittedBy"] == {"name": "bob.smith"}
+
+
+def test_the_submit_form(community, members, papers) -> None:  # noqa: F811
+    pid = papers[4]
+    anonymous = community.client().get("/submit")
+    assert anonymous.status_code == 200 and '<a href="/login?next=/submit">Sign in</a>' in anonymous.text
+    assert 'name="paper"' not in anonymous.text
+    client, csrf = browser(community, members["bob"])
+    page = client.get(f"/submit?paper={pid}")
+    assert page.status_code == 200 and f'value="{pid}"' in page.text and 'name="csrf_token"' in page.text
+    assert "live sources are off" in page.text
+
+    assert client.post("/submit", data={"paper": pid}, headers=form_headers()).status_code == 403
+    r = client.post("/submit", data={"paper": f"https://arxiv.org/abs/{pid}v2", "csrf_token": csrf},
+                    headers=form_headers())
+    assert r.status_code == 303 and r.headers["location"] == f"/?date={today()}#p-{pid}"
+    day = client.get(r.headers["location"]).text
+    assert '<span class="submitted">Submitted by bob.smith</span>' in day
+    assert "bob.smith@example.org" not in community.client().get(r.headers["location"]).text
+
+    again = client.post("/submit", data={"paper": pid, "csrf_token": csrf}, headers=form_headers())
+    assert again.status_code == 409 and "already on today&#39;s list" in again.text and 'name="paper"' in again.text
+    bad = client.post("/submit", data={"paper": "<script>alert(1)</script>", "csrf_token": csrf},
+                      headers=form_headers())
+    assert bad.status_code == 400 and "paper must be an arXiv id" in bad.text
+    assert "<script>alert(1)</script>" not in bad.text and 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in bad.text
+    missing = client.post("/submit", data={"csrf_token": csrf}, headers=form_headers())
+    assert missing.status_code == 400 and "paper is required" in missing.text
+
+
+def test_hugging_face_submitters_are_named_as_such(community) -> None:  # noqa: F811
+    page = community.client().get("/?date=2025-03-20").text
+    names = re.findall(r'<span class="submitted">Submitted by ([^<]+)</span>', page)
+    assert names and all(name.endswith(" on Hugging Face") for name in names)
+
+
+# -- live sources on -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_site(tmp_path: Path, services: FixtureServer):  # noqa: F811
+    config = load_config(str(write_config(tmp_path / "sync.toml", services)))
+    store = SQLiteStore(tmp_path / "papers.db")
+    client = TestClient(create_app(Radar(store, settings=Settings(live=config))), follow_redirects=False)
+    member = add_member(store, "cy@example.org", name="Cy")
+    yield store, client, member, services
+    store.close()
+
+
+def test_live_sources_fetch_a_paper_the_site_lacks(live_site) -> None:
+    store, client, cy, server = live_site
+    assert "A paper this site does not have yet is fetched from arXiv" in browser_page(client, cy)
+    r = submit(client, {"paper": "https://arxiv.org/abs/1605.08386v1"}, **cy.bearer)
+    assert r.status_code == 201, r.text
+    assert r.json()["title"] == "Heat-bath random walks with Markov bases" and r.json()["submittedBy"] == {"name": "Cy"}
+    asked = server.seen("/api/query")
+    assert len(asked) == 1 and asked[0].params["id_list"] == "1605.08386"
+    stored = store.get("1605.08386")
+    assert stored is not None and "arxiv-api" in {s["source"] for s in stored["sources"]}
+    hits = client.get("/api/search?q=heat-bath%20random%20walks&mode=keyword").json()["papers"]
+    assert hits and hits[0]["id"] == "1605.08386"  # in the keyword index too
+    assert [e["paper"]["id"] for e in client.get(f"/api/daily_papers?date={today()}").json()] == ["1605.08386"]
+    assert submit(client, {"paper": "1605.08386"}, **cy.bearer).status_code == 409  # stored now: not fetched again
+    assert len(server.seen("/api/query")) == 1
+
+
+def test_live_sources_unknown_on_arxiv_or_unreachable(live_site) -> None:
+    store, client, cy, server = live_site
+    r = submit(client, {"paper": "0000.0000"}, **cy.bearer)
+    assert r.status_code == 404 and "arXiv has no paper with id 0000.0000" in r.json()["error"]["message"]
+    server.fail_next("/api/query", "status", times=5, code=500)
+    r = submit(client, {"paper": "astro-ph/0601001"}, **cy.bearer)
+    assert r.status_code == 502 and "arXiv could not be asked for astro-ph/0601001" in r.json()["error"]["message"]
+    assert store.get("astro-ph/0601001") is None
+    r = submit(client, {"paper": "astro-ph/0601001"}, **cy.bearer)  # arXiv answers again
+    assert r.status_code == 201 and r.json()["paper"]["id"] == "astro-ph/0601001"
+
+
+def browser_page(client: TestClient, member: Member) -> str:
+    """/submit as the member sees it (signed in through /login)."""
+    r = client.post("/login", data={"email": member.email, "password": member.password}, headers={"Origin": ORIGIN})
+    assert r.status_code == 303, r.text
+    return client.get("/submit").text
