@@ -31,12 +31,15 @@ class Settings:
     from ``users invite``) or ``open`` (anyone). ``live`` is the sync
     configuration when live sources are on (``serve --sync``): a paper
     submitted to the daily list that is not stored yet is then fetched.
+    ``mail`` is the ``[mail]`` table: how the site sends mail (see
+    :mod:`paperradar.mail.outbox`, :func:`~paperradar.mail.outbox.outbox_for`).
     """
 
     base_url: str | None = None
     hosts: tuple[str, ...] | None = None
     registration: str = "closed"
     live: Any = None  # paperradar.sync.config.SyncConfig, or None: no fetching from the web
+    mail: Any = None  # paperradar.sync.config.MailSettings ([mail]); None: only $PAPERRADAR_SMTP_URL & co.
 
     @property
     def secure(self) -> bool:

@@ -392,3 +392,36 @@ def test_num_comments_in_hugging_faces_api_and_the_json_twin(site) -> None:
     assert f'Comments <span class="count">({local + 2})</span>' in page
     if imported:
         assert f"{imported} more on" in page
+
+
+def test_an_arxiv_only_paper_counts_this_sites_comments(site) -> None:
+    """docs/commands.md: a paper known only from arXiv has `numComments` its comments here (0 without any)."""
+    client, ada = site.client(), member(site)
+    rows, _ = site.store.feed("2025-03-24", "2025-03-24", None, 50, 0)
+    row = next(r for r in rows if "numComments" not in (r.get("extra") or {})
+               and not site.store.paper_comments(r["id"]))
+    paper_id = row["id"]
+
+    def in_search() -> dict[str, Any]:
+        found = client.get("/api/papers/search", params={"q": row["title"]}).json()
+        return next(e for e in found if e["paper"]["id"] == paper_id)
+
+    assert in_search()["numComments"] == 0
+    assert "numComments" not in client.get(f"/api/papers/{paper_id}").json()  # HF's paper object has none
+    assert post(client, paper_id, "A first comment.", ada).status_code == 201
+    assert in_search()["numComments"] == 1
+    assert client.get(f"/api/papers/{paper_id}").json()["numComments"] == 1
+    r = client.post("/api/daily_papers", json={"paper": paper_id}, headers=ada.bearer)  # on today's list
+    assert r.status_code == 201 and r.json()["numComments"] == 1
+    listed = client.get("/api/daily_papers", params={"date": r.json()["paper"]["submittedOnDailyAt"][:10]}).json()
+    assert {e["paper"]["id"]: e["numComments"] for e in listed}[paper_id] == 1
+
+
+def test_a_comment_id_that_is_not_ascii_digits_is_a_404(site) -> None:
+    """The form routes take any string as the id: "²" is a digit to str.isdigit, not to int()."""
+    ada = member(site)
+    client, csrf = browser(site, ada)
+    for odd in ("%C2%B2", "%D9%A3", "1" * 19, "-1"):
+        assert client.get(f"/comments/{odd}/edit").status_code == 404, odd
+        r = client.post(f"/comments/{odd}/delete", data={"csrf_token": csrf}, headers=form_headers())
+        assert r.status_code == 404, odd

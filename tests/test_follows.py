@@ -12,16 +12,15 @@ and collection names in pages and feeds.
 
 from __future__ import annotations
 
-import io
 import json
 import re
-from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import feedparser
 import pytest
 from community_fixtures import Site, add_member, browser, community, form_headers  # noqa: F401
+from fuzzing import run_schemathesis
 from web_fixtures import assert_no_inline_code, web_db  # noqa: F401
 
 from paperradar import accounts
@@ -61,6 +60,36 @@ def test_follows_are_per_user_unique_and_canonical(store) -> None:
     assert store.remove_follow(ada.id, first["id"])["value"] == "llm"
     assert store.remove_follow(ada.id, first["id"]) is None
     assert store.follows(bob.id) == [mine]
+
+
+def test_you_following_answers_as_find_follow_from_one_read(store) -> None:
+    from paperradar.web.personal import You
+
+    ada = store.add_user("ada@example.org")
+    bob = store.add_user("bob@example.org")
+    author, _ = store.add_follow(ada.id, "author", "Ada Lovelace")
+    category, _ = store.add_follow(ada.id, "category", "cs.CL")
+    search, _ = store.add_follow(ada.id, "search", "llm", {"category": "cs.CL", "until": "2025-02-01"})
+    store.add_follow(bob.id, "author", "Bob Builder")
+
+    class Counting:  # the store, counting how often the page would read the follows
+        reads = 0
+
+        def follows(self, user_id: int) -> list:
+            Counting.reads += 1
+            return store.follows(user_id)
+
+    you = You(Counting(), ada)  # type: ignore[arg-type]
+    asked = [("author", "Ada Lovelace", None, author["id"]), ("category", "CS.cl", None, category["id"]),
+             ("search", "llm", {"until": "2025-02-01", "category": "cs.CL", "author": ""}, search["id"]),
+             ("search", "llm", None, None), ("search", "llm", {"category": "cs.CL"}, None),
+             ("author", "ada lovelace", None, None), ("author", "Bob Builder", None, None),
+             ("category", "Ada Lovelace", None, None)]
+    for kind, value, filters, expected in asked:
+        assert you.following(kind, value, filters) == expected == store.find_follow(ada.id, kind, value, filters), (
+            kind, value, filters)
+    assert Counting.reads == 1  # one query for the whole page, however many buttons
+    assert You(Counting(), None).following("author", "Ada Lovelace") is None and Counting.reads == 1
 
 
 def test_the_seen_mark_moves_forward_only(store) -> None:
@@ -513,44 +542,22 @@ def test_a_feed_token_is_stored_as_its_hash(community, members) -> None:  # noqa
 def test_schemathesis_with_credentials_over_the_follow_routes(community, tmp_path) -> None:  # noqa: F811
     """/openapi.json tells the truth about these routes for a signed-in caller too (the app-wide
     schemathesis run of test_openapi.py has no credentials, so it only ever sees their 401s)."""
-    import schemathesis
-    from hypothesis.configuration import set_hypothesis_home_dir
-    from schemathesis.checks import load_all_checks
-    from schemathesis.cli.commands.run.context import ExecutionContext
-    from schemathesis.cli.commands.run.handlers.output import OutputHandler
-    from schemathesis.cli.events import LoadingFinished, LoadingStarted
-    from schemathesis.cli.executor import execute_event_loop
-    from schemathesis.engine import from_schema
-
     member = add_member(community.store, "fuzz@example.org")
-    config = schemathesis.Config.from_dict({
-        "color": False, "cache": {"enabled": False}, "headers": member.bearer,
-        "generation": {"max-examples": 60, "deterministic": True, "database": "none"},
-        "checks": {"enabled": True},
-    })
-    schema = schemathesis.openapi.from_asgi("/openapi.json", community.app, config=config)
-    schema = schema.include(path_regex=r"^/api/me/(follows|following|feeds)|^/feeds/private/")
-    load_all_checks()
-
-    def events():  # schemathesis's own run (`st run`'s engine and report), as test_openapi.py runs it
-        started = LoadingStarted(location="/openapi.json")
-        yield started
-        yield LoadingFinished.from_schema(schema, location="/openapi.json", start_time=started.timestamp,
-                                          base_url=schema.get_base_url())
-        yield from from_schema(schema).execute()
-
-    out = io.StringIO()
-    set_hypothesis_home_dir(tmp_path)
-    try:
-        with redirect_stdout(out):
-            try:
-                execute_event_loop(events(), config=schema.config, args=[], params={},
-                                   output_handler=OutputHandler(config=schema.config),
-                                   context_factory=lambda c: ExecutionContext(config=c, startup_warnings=[]))
-            except SystemExit:
-                pass
-    finally:
-        set_hypothesis_home_dir(None)
-    report = out.getvalue()
+    _, report, _ = run_schemathesis(community.app, 60, headers=member.bearer, home=tmp_path,
+                                    include={"path_regex": r"^/api/me/(follows|following|feeds)|^/feeds/private/"})
     assert re.search(r"Tested: 9\b", report), report
     assert "FAILURES" not in report and re.search(r"\d+ generated, (\d+) passed", report), report
+
+
+def test_marks_and_days_at_the_start_of_the_calendar_are_no_500(community, members) -> None:  # noqa: F811
+    """A mark or ``since`` in the first week of year 1 (the fuzzer found it): the listing window
+    would start before the calendar does; it starts with it instead."""
+    from paperradar.rank import following
+
+    assert following.listed_since("0001-01-03T00:00:00Z") == "0001-01-01"
+    assert following.listed_since("2025-03-20T10:00:00Z") == "2025-03-13"
+    client = community.client()
+    member = members[0]
+    r = client.get("/api/me/following?since=0001-01-01", headers=member.bearer)
+    assert r.status_code == 200, r.text
+    assert r.json()["listed_since"] == "0001-01-01"

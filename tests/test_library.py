@@ -10,10 +10,8 @@ Zotero's exports into a collection.
 
 from __future__ import annotations
 
-import io
 import json
 import re
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import bibtexparser
 import pytest
 from community_fixtures import ORIGIN, Member, Site, add_member, browser, community, form_headers  # noqa: F401
 from conftest import shared
+from fuzzing import run_schemathesis
 from helpers import cli
 from web_fixtures import web_db  # noqa: F401  (community's source, used by name)
 
@@ -645,46 +644,10 @@ def test_the_openapi_document_describes_the_library(site) -> None:
 def test_schemathesis_signed_in_finds_no_failure_in_the_library_api(site, tmp_path) -> None:
     """test_openapi.py fuzzes every operation anonymously (the library's answer 401); here the library's
     operations are fuzzed with a member's token, so their bodies and parameters reach the real code."""
-    import schemathesis
-    from hypothesis.configuration import set_hypothesis_home_dir
-    from schemathesis.checks import load_all_checks
-    from schemathesis.cli.commands.run.context import ExecutionContext
-    from schemathesis.cli.commands.run.handlers.output import OutputHandler
-    from schemathesis.cli.events import LoadingFinished, LoadingStarted
-    from schemathesis.cli.executor import execute_event_loop
-    from schemathesis.engine import from_schema
-
     fuzzer = add_member(site.store, "fuzzer@library.example")
     site.store.save_paper(fuzzer.user.id, some_papers(site, 1)[0], ["Theory"], "a note")
-    config = schemathesis.Config.from_dict({
-        "color": False, "cache": {"enabled": False}, "headers": {"Authorization": f"Bearer {fuzzer.token}"},
-        "generation": {"max-examples": 60, "deterministic": True, "database": "none"},
-        "checks": {"enabled": True},
-    })
-    schema = schemathesis.openapi.from_asgi("/openapi.json", site.app, config=config).include(tag="library")
-    load_all_checks()
-
-    def events() -> Any:
-        started = LoadingStarted(location="/openapi.json")
-        yield started
-        yield LoadingFinished.from_schema(schema, location="/openapi.json", start_time=started.timestamp,
-                                          base_url=schema.get_base_url())
-        yield from from_schema(schema).execute()
-
-    out = io.StringIO()
-    set_hypothesis_home_dir(tmp_path)
-    try:
-        with redirect_stdout(out):
-            try:
-                execute_event_loop(events(), config=schema.config, args=[], params={},
-                                   output_handler=OutputHandler(config=schema.config),
-                                   context_factory=lambda c: ExecutionContext(config=c, startup_warnings=[]))
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        set_hypothesis_home_dir(None)
-    report = out.getvalue()
+    code, report, _ = run_schemathesis(site.app, 60, headers=fuzzer.bearer, include={"tag": "library"},
+                                       home=tmp_path)
     assert code == 0 and "No issues found" in report, report[-6000:]
     tested = re.search(r"Tested: (\d+)", report)
     assert tested and int(tested[1]) == 10, report[-2000:]

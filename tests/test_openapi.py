@@ -15,16 +15,15 @@ parameter in the web app, exit 2 with one line in the CLI; never a 500 or a trac
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
-from contextlib import redirect_stdout
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from fuzzing import run_schemathesis
 from helpers import cli, run
 from web_fixtures import asgi_get, client, embedded_ids, web_db, web_store  # noqa: F401  (fixtures are used by name)
 
@@ -176,48 +175,6 @@ def test_real_answers_match_their_models(client, web_store) -> None:  # noqa: F8
 # -- (b) schemathesis -----------------------------------------------------------------
 
 
-def run_schemathesis(app: Any, examples: int, headers: dict[str, str] | None = None) -> tuple[int, str, list[str]]:
-    """schemathesis's own run (``st run``'s engine and report) over every operation of ``app``:
-    (exit code, the report, the checks run)."""
-    import schemathesis
-    from schemathesis.checks import CHECKS, load_all_checks
-    from schemathesis.cli.commands.run.context import ExecutionContext
-    from schemathesis.cli.commands.run.handlers.output import OutputHandler
-    from schemathesis.cli.events import LoadingFinished, LoadingStarted
-    from schemathesis.cli.executor import execute_event_loop
-    from schemathesis.engine import from_schema
-
-    config = schemathesis.Config.from_dict({
-        "color": False,
-        "cache": {"enabled": False},  # no .schemathesis/ in the tree
-        "generation": {"max-examples": examples, "deterministic": True, "database": "none"},
-        "checks": {"enabled": True},  # every check with its defaults, as an outside fuzzer runs them
-        "headers": headers or {},
-    })
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
-    schemathesis.deserializer("application/x-bibtex")(lambda ctx, response: response.content.decode())
-    load_all_checks()
-    checks = sorted(name for name in CHECKS.get_all_names() if schema.config.checks.get_by_name(name=name).enabled)
-
-    def events() -> Any:
-        started = LoadingStarted(location="/openapi.json")
-        yield started
-        yield LoadingFinished.from_schema(schema, location="/openapi.json", start_time=started.timestamp,
-                                          base_url=schema.get_base_url())
-        yield from from_schema(schema).execute()
-
-    out = io.StringIO()
-    with redirect_stdout(out):
-        try:
-            execute_event_loop(events(), config=schema.config, args=[], params={},
-                               output_handler=OutputHandler(config=schema.config),
-                               context_factory=lambda c: ExecutionContext(config=c, startup_warnings=[]))
-            code = 0
-        except SystemExit as exc:  # the CLI's loop ends with the run's exit code
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), checks
-
-
 @pytest.fixture(scope="module")
 def fuzzed(web_db, tmp_path_factory):  # noqa: F811
     """A copy of the web database, signed in as an admin with an API token: the fuzzer reaches every
@@ -237,16 +194,10 @@ def fuzzed(web_db, tmp_path_factory):  # noqa: F811
 
 
 def test_schemathesis_finds_no_failure_in_any_operation(client, fuzzed, capsys, tmp_path) -> None:  # noqa: F811
-    from hypothesis.configuration import set_hypothesis_home_dir
-
     app, member = fuzzed
     spec = client.get("/openapi.json").json()
     started = time.perf_counter()
-    set_hypothesis_home_dir(tmp_path)  # its caches, not in the working tree's .hypothesis/
-    try:
-        code, report, checks = run_schemathesis(app, EXAMPLES, headers=member.bearer)
-    finally:
-        set_hypothesis_home_dir(None)
+    code, report, checks = run_schemathesis(app, EXAMPLES, headers=member.bearer, home=tmp_path)
     took = time.perf_counter() - started
     summary = [line.strip("= ") for line in report.splitlines() if re.fullmatch(r"=+ .+ =+", line)][-1]
     with capsys.disabled():

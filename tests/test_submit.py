@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from community_fixtures import ORIGIN, Member, Site, add_member, browser, community, form_headers  # noqa: F401
 from fastapi.testclient import TestClient
+from helpers import cli_json
 from pydantic import TypeAdapter
 from sync_server import FixtureServer, services, write_config  # noqa: F401  (fixtures used by name)
 from web_fixtures import web_db  # noqa: F401  (community's source, used by name)
@@ -174,6 +175,73 @@ def test_hugging_face_submitters_are_named_as_such(community) -> None:  # noqa: 
     page = community.client().get("/?date=2025-03-20").text
     names = re.findall(r'<span class="submitted">Submitted by ([^<]+)</span>', page)
     assert names and all(name.endswith(" on Hugging Face") for name in names)
+
+
+def test_members_are_named_not_numbered_and_found_by_name(community, members, papers, capsys) -> None:  # noqa: F811
+    client, ann, bob = community.client(), members["ann"], members["bob"]
+    pid, hf_pid = papers[5], "2503.15485"
+    assert submit(client, {"paper": pid}, **bob.bearer).status_code == 201
+    community.store.add_featured(hf_pid, today(), "huggingface", submitted_by="bob.smith")  # HF's user of that name
+
+    # /api/feed and /api/paper/{id}: the display name, as the pages and HF's shapes say it.
+    feed = client.get("/api/feed", params={"date": today(), "list": "featured"}).json()
+    schemas.Feed.model_validate(feed)
+    featured = {p["id"]: p["featured"] for p in feed["papers"]}
+    assert featured[pid]["source"] == "local" and featured[pid]["submitted_by"] == "bob.smith"
+    paper = client.get(f"/api/paper/{pid}").json()
+    schemas.FullPaper.model_validate(paper)
+    assert [(f["source"], f["submitted_by"]) for f in paper["featured"]] == [("local", "bob.smith")]
+    local = [f for f in featured.values() if f["source"] == "local"]
+    assert local and not any(f["submitted_by"].isdigit() for f in local)  # never a user id
+    assert "@example.org" not in str(feed) + str(paper)
+    assert str(bob.user.id) == community.store.get(pid)["featured"][0]["submitted_by"]  # (stored by id)
+    # The command line names members the same way.
+    (row,) = [r for r in cli_json(capsys, "--db", community.path, "feed", "--date", today(), "--featured")
+              if r["id"] == pid]
+    assert row["featured"]["submitted_by"] == "bob.smith"
+    shown = cli_json(capsys, "--db", community.path, "show", pid)
+    assert [f["submitted_by"] for f in shown["featured"]] == ["bob.smith"]
+
+    # ?submitter=NAME: Hugging Face's user of that name and the members shown as it; never an id or email.
+    def submitted_by(name: str) -> set[str]:
+        r = client.get("/api/daily_papers", params={"date": today(), "submitter": name})
+        assert r.status_code == 200, r.text
+        return {e["paper"]["id"] for e in r.json()}
+
+    def local_by(member: Member) -> set[str]:  # what the store says the member submitted today
+        rows = community.store.featured_papers(today(), today(), limit=1000)[0]
+        return {r["id"] for r, f in rows if f.source == "local" and f.submitted_by == str(member.user.id)}
+
+    assert pid in local_by(bob) and hf_pid not in local_by(bob)
+    assert submitted_by("bob.smith") == local_by(bob) | {hf_pid}
+    assert submitted_by("Ann <Lab>") == local_by(ann) and not local_by(ann) & local_by(bob)
+    assert submitted_by(str(bob.user.id)) == set() and submitted_by(bob.email) == set()
+    community.store.set_user_name(bob.user.id, "Robert")  # a new name: shown and matched at once
+    try:
+        assert submitted_by("Robert") == local_by(bob) and submitted_by("bob.smith") == {hf_pid}
+        assert client.get(f"/api/paper/{pid}").json()["featured"][0]["submitted_by"] == "Robert"
+    finally:
+        community.store.set_user_name(bob.user.id, None)
+
+
+def test_the_store_matches_a_submitter_by_display_name(store) -> None:
+    from paperradar.model import Paper
+
+    store.merge([Paper(title=f"P{i}", arxiv_id=f"2506.0000{i}", id=f"2506.0000{i}", source="t") for i in (1, 2, 3)],
+                "t")
+    ada = store.add_user("ada@example.org", name="  Ada L  ")
+    ada2 = store.add_user("ada.l@example.org", name="Ada L")  # two members shown alike: both match
+    anon = store.add_user("x.y@example.org")
+    store.add_featured("2506.00001", "2025-06-16", submitted_by=str(ada.id))
+    store.add_featured("2506.00002", "2025-06-16", submitted_by=str(ada2.id))
+    store.add_featured("2506.00003", "2025-06-16", submitted_by=str(anon.id))
+
+    def ids(name: str) -> list[str]:
+        return sorted(r["id"] for r, _ in store.featured_papers("2025-06-16", "2025-06-16", submitter=name)[0])
+
+    assert ids("Ada L") == ["2506.00001", "2506.00002"] and ids("x.y") == ["2506.00003"]
+    assert ids(str(anon.id)) == [] and ids("x.y@example.org") == [] and ids("  Ada L  ") == []
+    assert store.featured_papers("2025-06-16", "2025-06-16", submitter="Ada L")[1] == 2
 
 
 # -- live sources on -----------------------------------------------------------------------------

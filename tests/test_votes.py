@@ -19,6 +19,7 @@ from web_fixtures import web_db  # noqa: F401  (community's source, used by name
 
 from paperradar.model import Paper
 from paperradar.sources.common import finish
+from paperradar.web import schemas
 
 OLD_STYLE = "hep-th/9901001"  # an id with a "/", stored in the community copy by the fixture below
 
@@ -93,6 +94,23 @@ def test_a_deleted_users_votes_go_and_the_counts_follow(store) -> None:
     assert store.get("2503.00001")["upvotes"] == 5
     assert store.get("2503.00002")["upvotes"] == 0 and store.get("2503.00002")["upvote_sources"] == []
     assert store.voted_ids(ann.id) == set() and store.voted_ids(bob.id) == {"2503.00001"}
+
+
+def test_a_users_export_lists_their_votes(store) -> None:
+    store.merge([record("2503.00001", "Alpha", 4, source="hf-daily"), record("2503.00002", "Beta")], "t")
+    ann = store.add_user("ann@example.org")
+    bob = store.add_user("bob@example.org")
+    store.add_user_vote("2503.00002v1", ann.id)
+    store.add_user_vote("2503.00001", ann.id)
+    store.add_user_vote("2503.00001", bob.id)
+    store.add_user_vote("2503.00001")  # the owner's: in nobody's export
+    votes = store.user_data("ann@example.org")["votes"]
+    assert sorted(v["paper"] for v in votes) == ["2503.00001", "2503.00002"]
+    assert all(set(v) == {"paper", "created_at"} and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v["created_at"])
+               for v in votes)
+    assert [v["paper"] for v in store.user_data("bob@example.org")["votes"]] == ["2503.00001"]
+    store.remove_user_vote("2503.00002", ann.id)
+    assert [v["paper"] for v in store.user_data("ann@example.org")["votes"]] == ["2503.00001"]
 
 
 def test_local_counts_from_before_accounts_become_the_owners_vote(tmp_path) -> None:
@@ -175,6 +193,36 @@ def test_api_vote_and_take_it_back_with_a_token(site, members) -> None:
     assert gone.status_code == 200 and gone.json() == {"users": 1, "huggingface": hf, "total": hf + 1, "you": False}
     assert client.delete(f"/api/papers/{pid}/votes", headers=ann.bearer).json()["users"] == 1
     assert client.delete(f"/api/papers/{pid}/votes", headers=bob.bearer).json()["total"] == hf
+
+
+def test_hugging_face_search_says_whether_you_upvoted(site) -> None:
+    eve, fay = (add_member(site.store, f"{name}@search.example") for name in ("eve", "fay"))
+    client, pid = site.client(), "2503.15485"
+    title = site.store.get(pid)["title"]
+
+    def upvoted(client=client, **headers: str) -> dict[str, bool]:
+        r = client.get("/api/papers/search", params={"q": title, "limit": 20}, headers=headers)
+        assert r.status_code == 200, r.text
+        for entry in r.json():
+            schemas.HfSearchEntry.model_validate(entry)
+        return {e["paper"]["id"]: e["upvoted"] for e in r.json()}
+
+    assert upvoted(**eve.bearer)[pid] is False
+    assert client.post(f"/api/papers/{pid}/votes", headers=eve.bearer).status_code == 200
+    mine = upvoted(**eve.bearer)
+    assert mine[pid] is True and len(mine) > 1
+    assert all(flag == (paper in site.store.voted_ids(eve.user.id)) for paper, flag in mine.items())
+    assert not any(upvoted().values())  # anonymous: false, as on Hugging Face
+    assert upvoted(**fay.bearer)[pid] is False  # someone else's vote is not yours
+    assert upvoted(Authorization="Bearer prt_not-a-token")[pid] is False
+    signed_in, _ = browser(site, eve)  # the session cookie counts as well
+    assert upvoted(signed_in)[pid] is True
+    # The account's data export lists the vote.
+    exported = client.get("/api/me/export", headers=eve.bearer).json()
+    assert [v["paper"] for v in exported["votes"]] == [pid] and exported["votes"][0]["created_at"]
+    assert client.delete(f"/api/papers/{pid}/votes", headers=eve.bearer).status_code == 200
+    assert upvoted(**eve.bearer)[pid] is False
+    assert client.get("/api/me/export", headers=eve.bearer).json()["votes"] == []
 
 
 def test_an_id_with_a_slash_and_an_unknown_paper(site, members) -> None:

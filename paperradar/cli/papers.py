@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from ..present import featured_json, paper_json, snippet_text
+from ..present import featured_json, paper_json, shown_featured, snippet_text
 from ..rank import feed as feeds
 from ..rank.fusion import MODES, NotEmbedded
 from ..rank.search import search
@@ -200,6 +200,7 @@ def cmd_show(radar: Radar, args: argparse.Namespace) -> int:
     row = find_paper(radar.store, args.id)
     if row is None:
         return 1
+    row = {**row, "featured": [shown_featured(radar.store, f) for f in row.get("featured", [])]}  # members by name
     if args.json:
         emit_json(paper_json(row, full=True))
         return 0
@@ -254,14 +255,15 @@ def cmd_feed(radar: Radar, args: argparse.Namespace) -> int:
     in_category = f" in {args.category}" if args.category else ""
     if featured:
         pairs, total = store.featured_papers(start, end, args.category, None, args.limit, args.offset)
+        shown = [(row, shown_featured(store, f) or {}) for row, f in pairs]  # members by display name
         if args.json:
-            emit_json([{**paper_json(row), "featured": featured_json(f)} for row, f in pairs])
+            emit_json([{**paper_json(row), "featured": featured_json(f)} for row, f in shown])
             return 0
         print(f"Featured {on} {period.label}: {total} papers{in_category}")
-        for rank, (row, f) in enumerate(pairs, start=args.offset + 1):
+        for rank, (row, f) in enumerate(shown, start=args.offset + 1):
             print_paper(row, rank)
-            print(f"     featured {f.day}" + (f" by {f.submitted_by}" if f.submitted_by else "")
-                  + (" (local)" if f.source == "local" else ""))
+            print(f"     featured {f['day']}" + (f" by {f['submitted_by']}" if f["submitted_by"] else "")
+                  + (" (local)" if f["source"] == "local" else ""))
         return 0
     rows, total = store.feed(start, end, args.category, args.limit, args.offset)
     if args.json:

@@ -69,6 +69,7 @@ def cmd_serve(radar: Radar, args: argparse.Namespace) -> int:
         raise StorageFault(radar.store.path, radar.store.read_only, f"serve {option} stores what it fetches "
                            f"or computes; serve it without {option}")
     scheduler = _start_sync(radar, args) if args.sync else None
+    mail = _start_mail(radar, args) if args.sync else None
     app = create_app(radar)
     if args.embed:
         _start_embedding(radar)
@@ -95,6 +96,8 @@ def cmd_serve(radar: Radar, args: argparse.Namespace) -> int:
     finally:
         if scheduler is not None:
             scheduler.stop(timeout=10)
+        if mail is not None:
+            mail.stop(timeout=10)
     return 0 if server.started else 1
 
 
@@ -119,7 +122,8 @@ def site_settings(args: argparse.Namespace) -> Settings:
     else:
         hosts.add(args.host)
     return Settings(base_url=base_url, hosts=tuple(sorted(h for h in hosts if h)),
-                    registration=args.registration or site.registration, live=config if args.sync else None)
+                    registration=args.registration or site.registration, live=config if args.sync else None,
+                    mail=config.mail)
 
 
 def _own_names() -> set[str]:
@@ -168,6 +172,36 @@ def _start_embedding(radar: Radar) -> None:
     print(f"paperradar: embedding {pending:,} papers in the background (similar papers and semantic "
           "search cover them as they are done)", file=sys.stderr, flush=True)
     radar.refresh_in_background(on_done)
+
+
+def _start_mail(radar: Radar, args: argparse.Namespace) -> Any:
+    """With --sync: the day's digests from [mail] send_hour, and the outbox delivered every few minutes
+    (paperradar.mail.schedule); None, said once, when mail or the base URL is not set up."""
+    from ..mail.outbox import Outbox
+    from ..mail.schedule import start_digest_schedule
+    from ..mail.smtp import Mailer, MailNotConfigured, MailSetupError
+    from .sync import _StderrLog
+
+    settings = radar.settings.mail
+    try:
+        mailer = Mailer.from_settings(settings)
+    except MailNotConfigured as exc:
+        print(f"paperradar: no digests are sent: {exc}", file=sys.stderr)
+        return None
+    except MailSetupError as exc:
+        raise UsageError(f"serve: mail: {exc}") from exc
+    if not radar.settings.base_url:
+        print("paperradar: no digests are sent: there is no base URL (--base-url, $PAPERRADAR_BASE_URL or "
+              "[site] base_url), and the links in mails must be absolute", file=sys.stderr)
+        return None
+    outbox = Outbox(radar.store, mailer, rate=settings.rate, tries=settings.tries, backoff=settings.backoff)
+    logger = logging.getLogger("paperradar.mail")  # what was sent and what failed, one line a round
+    if not any(isinstance(h, _StderrLog) for h in logger.handlers):
+        logger.addHandler(_StderrLog())
+    logger.setLevel(logging.INFO)
+    hour = radar.settings.mail.send_hour
+    print(f"paperradar: sending the digests every day from {hour:02d}:00 (mail every 5 minutes)", file=sys.stderr)
+    return start_digest_schedule(radar, outbox, hour, radar.settings.base_url)
 
 
 def _start_sync(radar: Radar, args: argparse.Namespace) -> Any:

@@ -81,7 +81,8 @@ def day_start(day: date) -> str:
 
 def listed_since(arrived_after: str) -> str:
     """The first listing day a new paper may have (see the module docstring)."""
-    return (parse_stamp(arrived_after).date() - LISTING_LAG).isoformat()
+    day = parse_stamp(arrived_after).date()
+    return (day - LISTING_LAG).isoformat() if day >= date.min + LISTING_LAG else date.min.isoformat()
 
 
 @dataclass(frozen=True)

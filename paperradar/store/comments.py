@@ -16,17 +16,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .base import display_name
 from .connection import SQLiteBase, rows_in, utcnow
 
 _SELECT = ("SELECT c.id, p.id AS paper, c.user, u.name, u.email, c.body, c.created_at, c.edited_at "
            "FROM comments c JOIN papers p ON p.rowid = c.paper JOIN users u ON u.id = c.user")
-
-
-def display_name(name: str | None, email: str) -> str:
-    """What a user is shown as beside their comments: their name, else their email's local part."""
-    if name and name.strip():
-        return name.strip()
-    return email.split("@", 1)[0]
 
 
 def _comment(row: sqlite3.Row) -> dict[str, Any]:

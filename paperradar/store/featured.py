@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from ..ids import parse_arxiv_id
-from .base import Featured, StoredPaper
+from .base import Featured, StoredPaper, display_name
 from .connection import COLUMNS, SQLiteBase, decode, rows_in, utcnow
 
 SOURCES = ("huggingface", "local")
@@ -84,9 +84,12 @@ class FeaturedTable(SQLiteBase):
         most upvoted first, then the newest featured day, then the newest paper; and their count.
 
         ``category`` keeps papers in that category (any position); ``submitter``
-        keeps what that user submitted (HF's ``submitter`` parameter).
+        keeps what that user submitted (HF's ``submitter`` parameter): the rows Hugging Face
+        credits to that user name, and this site's submissions (source ``local``, stored by user
+        id) of every member whose display name (:func:`~paperradar.store.base.display_name`) it
+        is. A user id never matches: ids are not shown, so they are not asked either.
         """
-        where, params = _where(start, end, submitter)
+        where, params = _where(self.conn, start, end, submitter)
         counted, count_params = where, list(params)
         if category:
             counted += " AND " + _F_IN_CATEGORY
@@ -149,9 +152,21 @@ UPSERT = (
 )
 
 
-def _where(start: str, end: str, submitter: str | None) -> tuple[str, list[Any]]:
+def _where(conn: sqlite3.Connection, start: str, end: str, submitter: str | None) -> tuple[str, list[Any]]:
     where, params = "f.day BETWEEN ? AND ?", [start, end]
     if submitter is not None:
-        where += " AND f.submitted_by = ?"
+        members = local_submitters(conn, submitter)
+        where += " AND ((f.source != 'local' AND f.submitted_by = ?)"
         params.append(submitter)
+        if members:
+            where += f" OR (f.source = 'local' AND f.submitted_by IN ({', '.join('?' * len(members))}))"
+            params.extend(members)
+        where += ")"
     return where, params
+
+
+def local_submitters(conn: sqlite3.Connection, name: str) -> list[str]:
+    """The ids (as ``featured.submitted_by`` stores them) of the members shown as ``name``. The
+    display name is a rule in Python, so every account is read: a site has a few hundred at most."""
+    return [str(r[0]) for r in conn.execute("SELECT id, name, email FROM users ORDER BY id")
+            if display_name(r[1], r[2]) == name]

@@ -354,6 +354,81 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX feed_tokens_user ON feed_tokens(user);
     """,
+    # 8: email digests (store/mail.py): subscriptions and the outbox.
+    """
+    -- A digest subscription: an address, an account's (user) or anyone's. Deleting the
+    -- account deletes its subscription (and its mails below), as it deletes all else of
+    -- the user's: nothing of a deleted account is kept or mailed. One row per address.
+    -- confirm_hash: the sha256 of the double opt-in link's token while confirmation is
+    -- awaited (NULL once confirmed). unsubscribe_token: the secret of the unsubscribe link
+    -- of every digest, stored as it is, since each digest must carry it (an HMAC from a
+    -- secret in this same file would protect nothing more against a stolen file, and its
+    -- links would all die with the secret). failures: permanent delivery failures in a
+    -- row; at 3 the address is suspended (suspended_at), until it confirms again.
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL UNIQUE,
+        user INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        frequency TEXT NOT NULL DEFAULT 'daily' CHECK (frequency IN ('daily', 'weekly')),
+        categories TEXT NOT NULL DEFAULT '[]',
+        confirm_hash TEXT UNIQUE,
+        confirm_expires_at TEXT,
+        confirmed_at TEXT,
+        unsubscribe_token TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        unsubscribed_at TEXT,
+        suspended_at TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_failure TEXT
+    );
+    CREATE INDEX subscriptions_user ON subscriptions(user);
+    -- Every mail, from its making to the server's answer (mail/outbox.py): kind 'digest'
+    -- (subscription and period set: 'YYYY-MM-DD' for a daily one, 'YYYY-Www' for a weekly
+    -- one) or an account mail ('confirm', 'signin', 'reset', ...). state: pending ->
+    -- sending (claimed, just before its SMTP transaction) -> sent (after the server's 250)
+    -- or failed; a temporary failure puts it back to pending at next_attempt_at (Unix
+    -- seconds). message: the whole message as sent (its Message-ID inside, so a resent
+    -- one is the same message), dropped once it is sent or failed. The unique index makes
+    -- a period's digest one row per subscription, however often it is made.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subscription INTEGER REFERENCES subscriptions(id) ON DELETE CASCADE,
+        user INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        period TEXT,
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        message BLOB,
+        priority INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        reply TEXT
+    );
+    CREATE UNIQUE INDEX outbox_once ON outbox(subscription, kind, period)
+        WHERE subscription IS NOT NULL AND period IS NOT NULL;
+    CREATE INDEX outbox_due ON outbox(state, priority, next_attempt_at) WHERE state IN ('pending', 'sending');
+    CREATE INDEX outbox_subscription ON outbox(subscription);
+    CREATE INDEX outbox_user ON outbox(user);
+    -- Single-use links mailed for accounts (store/mail_tokens.py, mail/messages.py): purpose
+    -- 'signin', 'reset' or 'register' (an `open` registration awaiting its address's
+    -- confirmation: payload holds the name and the password's argon2 hash, and the account
+    -- is made when the link is used). Only the sha256 of the link's token is stored.
+    CREATE TABLE mail_tokens (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        purpose TEXT NOT NULL CHECK (purpose IN ('signin', 'reset', 'register')),
+        email TEXT NOT NULL,
+        user INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        payload TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE INDEX mail_tokens_email ON mail_tokens(email, created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

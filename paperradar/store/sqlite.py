@@ -6,8 +6,9 @@ Each family is a class in its own module over the shared connection of
 (:mod:`.sync_state`), the derived indexes' marks (:mod:`.marks`), featured
 papers (:mod:`.featured`), accounts (:mod:`.users`), sign-in sessions (:mod:`.sessions`),
 votes (:mod:`.votes`), comments (:mod:`.comments`), the library (:mod:`.library`),
-follows and private feeds (:mod:`.follows`). A new table family is a new module and one more
-base class here.
+follows and private feeds (:mod:`.follows`), digest subscriptions and the outbox (:mod:`.mail`),
+the links mailed for accounts (:mod:`.mail_tokens`).
+A new table family is a new module and one more base class here.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ from .votes import VoteTable
 from .comments import CommentTable
 from .library import LibraryTables
 from .follows import FollowTables
+from .mail import MailTables
+from .mail_tokens import MailTokenTables
 from .vectors import VectorTables
 
 __all__ = ["SQLiteStore", "upvote_site", "utcnow"]
 
 
 class SQLiteStore(PaperTable, FeaturedTable, BrowseQueries, VectorTables, SyncTables, IndexMarks,
-                  UserTables, SessionTables, VoteTable, CommentTable, LibraryTables, FollowTables):
+                  UserTables, SessionTables, VoteTable, CommentTable, LibraryTables, FollowTables, MailTables,
+                  MailTokenTables):
     """Papers in one SQLite file. Safe to share between threads: each thread reads through its own connection."""
 
     def __init__(self, path: str | Path) -> None:

@@ -90,8 +90,9 @@ class UserTables(SQLiteBase):
 
     def user_data(self, email: str) -> dict[str, Any] | None:
         """Everything stored about a user, for the export ``users delete`` writes first: the account
-        (no password hash), its tokens (no hashes) and the papers it featured (source ``local``,
-        ``submitted_by`` its id), its follows and private feeds (no hashes). None if no such user."""
+        (no password hash), its tokens (no hashes), the papers it featured (source ``local``,
+        ``submitted_by`` its id) and voted for (``votes``: paper and date), its comments, follows,
+        private feeds (no hashes) and library. None if no such user."""
         user = self.get_user(email)
         if user is None:
             return None
@@ -101,6 +102,9 @@ class UserTables(SQLiteBase):
         featured = [dict(r) for r in self.conn.execute(
             "SELECT p.id AS paper, f.day, f.submitted_at, f.first_seen FROM featured f JOIN papers p ON p.rowid = f.paper "
             "WHERE f.source = 'local' AND f.submitted_by = ? ORDER BY f.day, p.id", (str(user.id),))]
+        votes = [dict(r) for r in self.conn.execute(
+            "SELECT p.id AS paper, v.created_at FROM votes v JOIN papers p ON p.rowid = v.paper "
+            "WHERE v.user = ? ORDER BY v.created_at, p.id", (user.id,))]
         follows = [dict(r) | {"filters": orjson.loads(r["filters"])} for r in self.conn.execute(
             "SELECT id, kind, value, filters, created_at FROM follows WHERE user = ? ORDER BY id", (user.id,))]
         feeds = [dict(r) for r in self.conn.execute(  # private feeds, without their hashes
@@ -108,7 +112,7 @@ class UserTables(SQLiteBase):
         comments = [dict(r) for r in self.conn.execute(  # as written (Markdown)
             "SELECT c.id, p.id AS paper, c.body, c.created_at, c.edited_at FROM comments c "
             "JOIN papers p ON p.rowid = c.paper WHERE c.user = ? ORDER BY c.id", (user.id,))]
-        return {"user": user.as_dict(), "api_tokens": tokens, "featured": featured, "comments": comments,
+        return {"user": user.as_dict(), "api_tokens": tokens, "featured": featured, "votes": votes, "comments": comments,
                 "follows": follows, "private_feeds": feeds, "library": library_export(self.conn, user.id)}
 
     def add_api_token(self, email: str, token_hash: str, label: str | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The configuration file (TOML): sources, categories, schedule, politeness, the site's address.
+"""The configuration file (TOML): sources, categories, schedule, politeness, the site's address, mail.
 
 Found at ``--config FILE``, else ``$PAPERRADAR_CONFIG``, else ``config.toml``
 in the user's config directory (``~/.config/paperradar/`` on Linux). A
@@ -197,6 +197,40 @@ class SiteSettings:
     registration: Literal["closed", "invite", "open"] = "closed"  # who may make an account on the web
 
 
+def _smtp_url(value: Any) -> str:
+    url = _text(value)
+    _require(re.match(r"^smtps?://[^/?#\s]+/?$", url) is not None,
+             "must be smtp://[user:password@]host[:port] or smtps://...: " + re.sub(r"//[^@/]*@", "//***@", url))
+    return url
+
+
+def _address(value: Any) -> str:
+    text = _text(value)
+    _require(re.search(r"[^@\s<]+@[^@\s>]+\.[^@\s>]+", text) is not None,
+             f"must be an email address (you@example.org or Name <you@example.org>): {text!r}")
+    return text
+
+
+def _hour(value: Any) -> int:
+    _require(isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 23,
+             "must be an hour from 0 to 23")
+    return value
+
+
+@_table
+class MailSettings:
+    """Sending mail (``paperradar digest``, ``serve --sync``, the site's account mails);
+    ``$PAPERRADAR_SMTP_URL`` and ``$PAPERRADAR_MAIL_FROM`` win over ``smtp_url`` and ``from``."""
+
+    smtp_url: Annotated[str | None, PlainValidator(_smtp_url)] = None  # smtp://[user:pass@]host:port, smtps://...
+    from_address: Annotated[str | None, Field(alias="from"), PlainValidator(_address)] = None  # the sender
+    rate: Pause = 60.0  # messages per minute at most; 0: no limit
+    send_hour: Annotated[int, PlainValidator(_hour)] = 7  # local hour from which serve --sync sends the digests
+    timeout: Seconds = 60.0  # seconds to wait for the SMTP server
+    tries: Whole = 8  # attempts per mail at temporary failures (4xx, connection lost) before it fails
+    backoff: Pause = 60.0  # seconds before the first retry; doubles each time (at most an hour)
+
+
 @_table
 class SyncConfig:
     path: str | None = field(default=None, init=False)  # the file read, None when defaults only; not a key
@@ -210,6 +244,7 @@ class SyncConfig:
     arxiv_rss: Annotated[RssSettings, Field(alias="arxiv-rss")] = field(default_factory=RssSettings)
     hf_daily: Annotated[HfSettings, Field(alias="hf-daily")] = field(default_factory=HfSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @property
     def every(self) -> float:

@@ -9,7 +9,9 @@
   one the browser had.
 - ``/register``: only when registration is ``invite`` (with the link
   ``paperradar users invite`` prints) or ``open``; ``closed`` (the default)
-  leaves account-making to the admin's CLI.
+  leaves account-making to the admin's CLI. An ``open`` site that sends mail
+  confirms the address first: the account is made when the mailed link is
+  used (:mod:`.account_mail`, which also has sign-in links and password reset).
 - ``/settings``: name, password, personal API tokens, sign out everywhere,
   download your data, delete the account; the private feed links section
   comes from :mod:`.follows`.
@@ -21,22 +23,24 @@ Every page here answers the viewer only about themself.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from .. import accounts
 from ..store import DuplicateUser, User
 from . import auth, schemas
-from .common import JSON, NO_CONTROL, HTTPError, render, store_of
+from .common import JSON, HTTPError, render, store_of
+from .forms import field, id_number, local_path, page_user, see_other
 from .pages import errors
+from .subscriptions import mail_on
 
 router = APIRouter()
+ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")  # a token label: no control characters, no line breaks
 
-MAX_FORM_FIELD = 2000
 WRITES = errors({400: "a field is not valid (the message names it)",
                  401: "", 403: ""})
 
@@ -44,53 +48,8 @@ WRITES = errors({400: "a field is not valid (the message names it)",
 # -- helpers ---------------------------------------------------------------------
 
 
-def local_path(value: str | None, default: str = "/") -> str:
-    """``value`` when it is a path on this site (``/...``, not ``//host`` or ``/\\host``), else ``default``:
-    where a form sends the browser back, never to another site."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(
-            ch in value for ch in "\r\n\t\\") or len(value) > 2000:
-        return default
-    return value
-
-
-def see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def field(form: FormData, name: str, required: bool = True, max_chars: int = MAX_FORM_FIELD) -> str:
-    """A form field as text (trimmed), or a 400 naming it."""
-    value = form.get(name)
-    if value is None or not isinstance(value, str):
-        if required:
-            raise HTTPError(400, f"{name} is required")
-        return ""
-    if len(value) > max_chars:
-        raise HTTPError(400, f"{name} is too long (at most {max_chars:,} characters)")
-    if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in value) or "\x7f" in value:
-        raise HTTPError(400, f"{name} contains control characters; remove them")
-    if required and not value.strip():
-        raise HTTPError(400, f"{name} is empty")
-    return value if name.endswith("password") else value.strip()
-
-
-def display_name(user: User) -> str:
-    """How a user is shown to others: the name, else the part of the email before the @."""
-    return user.name or user.email.split("@")[0]
-
-
-def page_user(request: Request) -> User | RedirectResponse:
-    """The signed-in viewer, or a redirect to /login that comes back here (for pages; APIs answer 401)."""
-    user = auth.viewer(request).user
-    if user is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        from urllib.parse import quote
-
-        return see_other(f"/login?next={quote(target, safe='/')}")
-    return user
-
-
 def me_json(user: User) -> dict[str, Any]:
-    return {"id": user.id, "email": user.email, "name": user.name, "display_name": display_name(user),
+    return {"id": user.id, "email": user.email, "name": user.name, "display_name": user.display_name,
             "is_admin": user.is_admin, "created_at": user.created_at}
 
 
@@ -200,6 +159,10 @@ async def register(request: Request) -> Response:
     except accounts.AccountError as exc:
         return again(str(exc))
     digest = accounts.hash_password(password)
+    if mode == "open" and mail_on(request):  # the address is confirmed before the account exists
+        from .account_mail import registration_mailed
+
+        return registration_mailed(request, email, name or None, digest)
     try:
         if mode == "invite":
             user = store.add_invited_user(accounts.hash_secret(invite or ""), email, name or None, digest)
@@ -310,8 +273,8 @@ class TokenRequest(BaseModel):
     """A new personal API token."""
 
     model_config = ConfigDict(extra="forbid")
-    label: str | None = Field(default=None, max_length=100, json_schema_extra={"pattern": NO_CONTROL},
-                              description="what the token is for (no control characters)")
+    label: str | None = Field(default=None, max_length=100, json_schema_extra={"pattern": ONE_LINE.pattern},
+                              description="what the token is for (one line: no control characters)")
 
 
 TokenId = Annotated[str, Path(description="the token's id (from GET /api/me/tokens)", pattern=r"^[0-9]{1,18}$")]
@@ -356,8 +319,8 @@ def export_api(request: Request, user: auth.SignedIn) -> Response:
 def _label(label: str | None) -> str | None:
     if label is None:
         return None
-    if any(ord(ch) < 32 or ch == "\x7f" for ch in label):
-        raise HTTPError(400, "label contains control characters; remove them")
+    if not ONE_LINE.match(label):
+        raise HTTPError(400, "label contains control characters or line breaks; remove them")
     return label.strip() or None
 
 
@@ -365,8 +328,8 @@ def _revoke(request: Request, user: User, token_id: str) -> None:
     """Revoke the viewer's own token ``token_id``; 404 for anyone else's (not even whether it exists)."""
     store = store_of(request)
     mine = {t["id"] for t in store.user_api_tokens(user.id)}
-    number = int(token_id) if token_id.isdigit() and len(token_id) < 19 else -1
-    if number not in mine:
+    number = id_number(token_id)
+    if number is None or number not in mine:
         raise HTTPError(404, f"you have no API token with id {token_id[:20]!r}")
     store.revoke_api_token(number)
 

@@ -37,8 +37,8 @@ from .. import markdown
 from ..citation import links as paper_links
 from ..store import User
 from . import auth, schemas
-from .account import local_path, page_user, see_other
-from .common import JSON, HTTPError, bad, render, store_of
+from .common import CONTROLS, JSON, HTTPError, bad, render, store_of
+from .forms import id_number, next_path, page_user, see_other
 from .links import paper_url
 from .pages import errors
 from .papers import FOUND_OR_NOT, PaperId, find
@@ -46,7 +46,7 @@ from .papers import FOUND_OR_NOT, PaperId, find
 router = APIRouter()
 
 MAX_CHARS = markdown.MAX_CHARS
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # common.CONTROLS: tab and line breaks are text
+_CONTROL = re.compile(f"[{CONTROLS}]")  # tab and line breaks are text
 CommentId = Annotated[str, Path(description="the comment's id (from GET /api/papers/{id}/comments)",
                                 pattern=r"^[0-9]{1,18}$")]
 WRITE = errors({400: "body is not valid (the message says why), or the id is not a number",
@@ -76,7 +76,8 @@ def body_param(value: str, form: bool = False) -> str:
 
 def comment_of(request: Request, comment_id: str) -> dict[str, Any]:
     """The comment, or a 404 (also for an id that is not a number: the form routes take any string)."""
-    found = store_of(request).comment(int(comment_id)) if comment_id.isdigit() and len(comment_id) < 19 else None
+    number = id_number(comment_id)
+    found = store_of(request).comment(number) if number is not None else None
     if found is None:
         raise HTTPError(404, f"no comment with id {comment_id[:20]!r}")
     return found
@@ -144,8 +145,9 @@ def imported_count(row: Mapping[str, Any]) -> int:
     return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
 
 
-def _back(comment: dict[str, Any], next_path: str | None = None) -> Response:
-    return see_other(local_path(next_path, comment_url(comment)))
+def _back(comment: dict[str, Any], asked: str | None = None) -> Response:
+    """303 to the form's ``next`` (already checked by :func:`.forms.next_path`), else to the comment."""
+    return see_other(asked or comment_url(comment))
 
 
 # -- the API --------------------------------------------------------------------------
@@ -214,21 +216,21 @@ def _delete(request: Request, comment: dict[str, Any]) -> None:
 
 
 async def _form(request: Request) -> tuple[str, str | None]:
-    """The form's ``body`` as typed and its ``next``."""
+    """The form's ``body`` as typed (a refused one is shown again) and its ``next`` (a path of this site)."""
     form = await request.form()
-    value, next_path = form.get("body"), form.get("next")
-    return (value if isinstance(value, str) else ""), (next_path if isinstance(next_path, str) else None)
+    value = form.get("body")
+    return (value if isinstance(value, str) else ""), next_path(form)
 
 
 @router.post("/papers/{paper_id:path}/comments", include_in_schema=False)
 async def add_form(request: Request, paper_id: str, user: auth.Writer) -> Response:
     row = find(request, paper_id)
-    typed, next_path = await _form(request)
+    typed, asked = await _form(request)
     try:
         text = body_param(typed, form=True)
     except HTTPError as exc:
         return _form_page(request, row, None, typed, exc)
-    return _back(_add(request, row, user, text), next_path)
+    return _back(_add(request, row, user, text), asked)
 
 
 @router.get("/comments/{comment_id}/edit", include_in_schema=False)
@@ -245,12 +247,12 @@ def edit_page(request: Request, comment_id: str) -> Response:
 async def edit_form(request: Request, comment_id: str, user: auth.Writer) -> Response:
     comment = comment_of(request, comment_id)
     _require(may_edit(user, comment), "edit")
-    typed, next_path = await _form(request)
+    typed, asked = await _form(request)
     try:
         text = body_param(typed, form=True)
     except HTTPError as exc:
         return _form_page(request, store_of(request).get(comment["paper"]), comment, typed, exc)
-    return _back(_edit(request, comment, text), next_path)
+    return _back(_edit(request, comment, text), asked)
 
 
 @router.post("/comments/{comment_id}/delete", include_in_schema=False)
@@ -258,8 +260,8 @@ async def delete_form(request: Request, comment_id: str, user: auth.Writer) -> R
     comment = comment_of(request, comment_id)
     _require(may_delete(user, comment), "delete")
     _delete(request, comment)
-    _, next_path = await _form(request)
-    return see_other(local_path(next_path, f"{paper_url(comment['paper'])}#comments"))
+    _, asked = await _form(request)
+    return see_other(asked or f"{paper_url(comment['paper'])}#comments")
 
 
 def _form_page(request: Request, row: Mapping[str, Any] | None, comment: dict[str, Any] | None, text: str,

@@ -213,6 +213,9 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context["viewer"], context["csrf_token"] = seen, seen.csrf
     context["you"] = You(store_of(request), seen.user)
     context.setdefault("accounts_on", seen.signed_in or store_of(request).has_users())
+    from .subscriptions import mail_on  # the footer's subscribe form, the login page's mail links
+
+    context.setdefault("mail_on", mail_on(request))
     html = _env.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ..present import shown_featured
 from ..rank import feed as feeds
 from . import atom, schemas
 from .common import (
@@ -24,7 +25,7 @@ from .common import (
     papers_json,
     store_of,
 )
-from .hf_shapes import submitter_label
+from .hf_shapes import shown_label
 from .library import HIDDEN, hidden_here, unhidden
 from .links import url_for
 from .pages import Atom, Html, Json, Page, Param, Params, register
@@ -75,10 +76,11 @@ def feed_data(request: Request, params: Params) -> dict[str, Any]:
                                                   0 if asked == "all" else params.size, offset)
     shown = asked or ("featured" if featured_total else "all")
     strip = period if kind != "day" else feeds.week(day)  # a day shows its week's days
-    featured: dict[int, Any] = {}
+    featured: dict[int, dict[str, Any]] = {}  # by rowid: the featured row as visitors see it
     if shown == "featured":
         total = featured_total
-        rows, featured = [r for r, _ in pairs], {r["rowid"]: f for r, f in pairs}
+        rows = [r for r, _ in pairs]
+        featured = {r["rowid"]: shown_featured(store, f) or {} for r, f in pairs}
         days = store.featured_days(strip.start.isoformat(), strip.end.isoformat(), category)
         all_total = store.feed(start, end, category, 0, 0)[1]
     else:
@@ -108,13 +110,12 @@ def _title(data: dict[str, Any]) -> str:
     return f"{what} {label}" + (f" in {data['category']}" if data["category"] else "")
 
 
-def _submitters(request: Request, data: dict[str, Any]) -> dict[str, str]:
+def _submitters(data: dict[str, Any]) -> dict[str, str]:
     """"Submitted by ..." of each featured card, by paper id (a member by display name, never the email)."""
-    store = store_of(request)
     out = {}
     for row in data["rows"]:
         featured = data["featured"].get(row["rowid"])
-        if featured is not None and (label := submitter_label(store, featured.as_dict())):
+        if featured is not None and (label := shown_label(featured)):
             out[row["id"]] = label
     return out
 
@@ -129,7 +130,7 @@ def feed_body(data: dict[str, Any]) -> dict[str, Any]:
         "days": [{"date": d, "count": n} for d, n in data["days"]],
         "categories": [{"category": c, "count": n} for c, n in data["categories"]],
         "previous": url_for("feed", "json", **data["previous"]), "next": url_for("feed", "json", **data["next"]),
-        "papers": [{**paper, "featured": data["featured"][row["rowid"]].as_dict()} if row["rowid"] in data["featured"]
+        "papers": [{**paper, "featured": data["featured"][row["rowid"]]} if row["rowid"] in data["featured"]
                    else paper for paper, row in zip(papers_json(data["rows"]), data["rows"], strict=True)],
     }
 
@@ -155,7 +156,7 @@ FEED = register(router, Page(
         HIDDEN,
     ),
     html=Html("/", "feed.html", lambda request, data: {"title": _title(data),
-                                                       "submitters": _submitters(request, data)}),
+                                                       "submitters": _submitters(data)}),
     json=Json("/api/feed", feed_body, ["feed"], "The daily feed (JSON twin of /)", """
         The papers featured in a day, week or month (Hugging Face Daily Papers, submissions), or all
         papers first listed then (`list`); most upvoted first, then newest (50 a page); with the

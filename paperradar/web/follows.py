@@ -39,7 +39,6 @@ from ..rank.fusion import MODES
 from ..store import Store, User
 from ..store.follows import FOLLOW_KINDS
 from . import atom, auth, schemas
-from .account import field, local_path, page_user, see_other
 from .common import (
     CATEGORY,
     DATE,
@@ -63,6 +62,7 @@ from .common import (
     text_param,
     text_schema,
 )
+from .forms import field, id_number, next_path, page_user, see_other
 from .links import author_url, category_url, site_url, url_for
 from .pages import BLANK, AtomXml, Param, documented, errors
 
@@ -139,11 +139,6 @@ def follow_url(kind: str, value: str, filters: dict[str, str]) -> str:
 def follow_json(follow: dict[str, Any]) -> dict[str, Any]:
     return {**follow, "text": following.describe(follow),
             "url": follow_url(follow["kind"], follow["value"], follow["filters"])}
-
-
-def _number(text: str) -> int:
-    """An id from a path (digits), else -1: matches nothing, so the answer is the same 404."""
-    return int(text) if text.isdigit() and len(text) < 19 else -1
 
 
 def _too_many(store: Store, user: User, kind: str) -> None:
@@ -344,7 +339,8 @@ def unfollow_api(request: Request, follow_id: FOLLOW_ID, user: auth.Writer) -> R
 
 
 def _unfollow(request: Request, user: User, follow_id: str) -> dict[str, Any]:
-    removed = store_of(request).remove_follow(user.id, _number(follow_id))
+    number = id_number(follow_id)  # not a number: no follow of anyone's, the same 404
+    removed = store_of(request).remove_follow(user.id, number) if number is not None else None
     if removed is None:
         raise HTTPError(404, f"you have no follow with id {follow_id[:20]!r}")
     return removed
@@ -365,13 +361,13 @@ async def follow_form(request: Request, user: auth.Writer) -> Response:
     if store.find_follow(user.id, kind, value, filters) is None:
         _too_many(store, user, kind)
         store.add_follow(user.id, kind, value, filters)
-    return see_other(local_path(field(form, "next", required=False), follow_url(kind, value, filters)))
+    return see_other(next_path(form) or follow_url(kind, value, filters))
 
 
 @router.post("/following/{follow_id}/remove", include_in_schema=False)
 async def unfollow_form(request: Request, follow_id: str, user: auth.Writer) -> Response:
     _unfollow(request, user, follow_id)
-    return see_other(local_path(field(await request.form(), "next", required=False), "/following"))
+    return see_other(next_path(await request.form()) or "/following")
 
 
 # -- private feeds --------------------------------------------------------------------
@@ -482,7 +478,8 @@ def revoke_feed_api(request: Request, feed_id: FEED_ID, user: auth.Writer) -> Re
 
 
 def _revoke(request: Request, user: User, feed_id: str) -> dict[str, Any]:
-    row = store_of(request).revoke_feed_token(user.id, _number(feed_id))
+    number = id_number(feed_id)
+    row = store_of(request).revoke_feed_token(user.id, number) if number is not None else None
     if row is None:
         raise HTTPError(404, f"you have no private feed with id {feed_id[:20]!r}")
     return row

@@ -16,13 +16,19 @@ Where each field comes from:
   its total, Hugging Face's count plus local votes); every other HF field an import
   carried is in the paper's ``extra`` under HF's own name (``sources/hf_json.py``) and is
   served back where HF puts it: ``authors`` (objects with ``_id``, ``hidden``, ``user``),
-  ``publishedAt``, ``discussionId``, ``githubRepo``, ``ai_summary``, ``numComments``, ...;
+  ``publishedAt``, ``discussionId``, ``githubRepo``, ``ai_summary``, ...;
+* ``numComments`` counts as ``upvotes`` does: Hugging Face's count (as imported; 0 for a
+  paper known only from arXiv) plus this site's comments; HF's paper object has none, and
+  gets it once the paper has comments here;
 * a paper paperradar knows only from arXiv gets what it can know: authors as
-  ``{"name", "hidden": false}``, ``publishedAt`` its first arXiv listing (midnight UTC),
-  ``numComments`` 0; the HF-only fields (``discussionId``, ``thumbnail``, ``ai_summary``,
-  ...) are left out, as HF leaves them out for papers that lack them;
+  ``{"name", "hidden": false}``, ``publishedAt`` its first arXiv listing (midnight UTC);
+  the HF-only fields (``discussionId``, ``thumbnail``, ``ai_summary``, ...) are left out,
+  as HF leaves them out for papers that lack them;
 * ``paper.submittedOnDailyAt`` and ``submittedOnDailyBy`` (and the entry's
-  ``submittedBy``) are the featured row's time and submitter;
+  ``submittedBy``) are the featured row's time and submitter: Hugging Face's user name, or
+  for a submission here the member's display name (never an id or email);
+* a search result's ``upvoted`` is whether the viewer (signed in, or with a bearer token)
+  voted for the paper here; false for an anonymous viewer;
 * the entry's own ``publishedAt`` is, as on Hugging Face today, the paper's
   ``publishedAt`` written in US Eastern wall-clock time with a ``Z`` (true of all 7,077
   entries of responses saved since March 2025; older responses had another time there,
@@ -46,13 +52,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse, Response
 
+from ..present import shown_featured
 from ..rank import feed as feeds
 from ..rank import trending as trends
 from ..rank.search import search
 from ..store import Store
-from . import schemas
-from .hf_shapes import (Featuring, daily_entry, markdown, num_comments, paper_object, published_at, search_entry,
-                        shown_featuring)
+from . import auth, schemas
 from .common import (
     FEED_DATE,
     JSON,
@@ -67,6 +72,15 @@ from .common import (
     radar_of,
     store_of,
     text_param,
+)
+from .hf_shapes import (
+    Featuring,
+    daily_entry,
+    markdown,
+    num_comments,
+    paper_object,
+    published_at,
+    search_entry,
 )
 from .pages import Param, documented, errors
 from .papers import FOUND_OR_NOT, PaperId, find
@@ -124,7 +138,8 @@ DAILY_PARAMS = (
                   f"(W53 in the years that have one; {_ONE_PERIOD})", schema=WEEK),
     Param("month", f"a month, YYYY-MM, from {FIRST_YEAR:04d}-01 to {LAST_YEAR:04d}-12 ({_ONE_PERIOD})",
           schema=MONTH),
-    Param("submitter", "only the papers this user submitted (a user name)"),
+    Param("submitter", "only the papers this user submitted: a Hugging Face user name, or a member of this "
+                       "site by display name (as `submittedBy.name` shows it)"),
     Param("sort", "publishedAt (default) or trending", schema=choice_schema(SORTS, "publishedAt")),
     Param("p", f"page, from 0 (pages past the first {MAX_SEEN:,} papers are empty)",
           schema=int_schema(0, MAX_SEEN - 1, 0)),
@@ -211,8 +226,11 @@ def search_papers(
         rows = search(radar_of(request), query, "hybrid", None, limit=size)
     except ValueError as exc:
         raise bad(str(exc)) from exc
-    comments = store_of(request).comment_counts([row["rowid"] for row in rows])
-    return JSON([search_entry(row, comments.get(row["rowid"], 0)) for row in rows])
+    store = store_of(request)
+    comments = store.comment_counts([row["rowid"] for row in rows])
+    user = auth.viewer(request).user
+    voted = store.voted_ids(user.id) if user is not None and rows else set()
+    return JSON([search_entry(row, comments.get(row["rowid"], 0), row["id"] in voted) for row in rows])
 
 
 @router.get("/papers/{paper_id:path}.md", include_in_schema=False)
@@ -235,7 +253,7 @@ paperradar's own JSON of the paper (sources, links, BibTeX) is `/api/paper/{id}`
 def paper_info(request: Request, paper_id: PaperId) -> Response:
     row = find(request, paper_id)
     featured = row.get("featured") or []
-    paper = paper_object(row, shown_featuring(store_of(request), featured[-1] if featured else None))
+    paper = paper_object(row, shown_featured(store_of(request), featured[-1] if featured else None))
     if local := store_of(request).comment_counts([row["rowid"]]).get(row["rowid"], 0):
         paper["numComments"] = num_comments(row, local)  # HF's paper object has none: added once there are ours
     return JSON(paper)
@@ -304,7 +322,7 @@ def featured_in(store: Store, start: date, end: date, who: str | None) -> Listed
     if not total:
         return []
     rows, _ = store.featured_papers(a, b, submitter=who, limit=total)
-    return [(dict(row), shown_featuring(store, featured.as_dict()) or {}) for row, featured in rows]
+    return [(dict(row), shown_featured(store, featured) or {}) for row, featured in rows]
 
 
 def newest_first(store: Store, period: tuple[date, date] | None, who: str | None, need: int) -> Listed:

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..citation import links as paper_links
+from ..present import shown_featured
 from ..store import Store
 from . import schemas
-from .account import display_name
 
 EASTERN = ZoneInfo("America/New_York")
 _HF_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -44,11 +44,12 @@ def daily_entry(row: Mapping[str, Any], featuring: Featuring | None, comments: i
                   {"numComments": num_comments(row, comments)})
 
 
-def search_entry(row: Mapping[str, Any], comments: int = 0) -> dict[str, Any]:
-    """One item of ``/api/papers/search`` (an anonymous viewer: ``upvoted`` is false)."""
+def search_entry(row: Mapping[str, Any], comments: int = 0, upvoted: bool = False) -> dict[str, Any]:
+    """One item of ``/api/papers/search`` (``upvoted``: whether the viewer voted for it here; false
+    for an anonymous viewer, as on Hugging Face)."""
     paper = paper_object(row, None, SEARCH_PAPER_KEYS, full=False)
     return _entry(row, paper, None, SEARCH_ENTRY_KEYS, schemas.HfSearchEntry,
-                  {"upvoted": False, "numComments": num_comments(row, comments)})
+                  {"upvoted": upvoted, "numComments": num_comments(row, comments)})
 
 
 def num_comments(row: Mapping[str, Any], local: int) -> int:
@@ -161,33 +162,18 @@ def _user(extra: Mapping[str, Any], name: str, key: str) -> dict[str, Any]:
     return {key: name}
 
 
-def shown_featuring(store: Store, featuring: Featuring | None) -> dict[str, Any] | None:
-    """A featured row as visitors see it: a submission of this site (source ``local``, whose
-    ``submitted_by`` is the user's id) names the submitter by :func:`submitter_name`, never by id
-    or email; Hugging Face's rows keep HF's user name."""
-    if featuring is None:
-        return None
-    shown = dict(featuring)
-    if shown.get("source") == "local" and shown.get("submitted_by"):
-        shown["submitted_by"] = submitter_name(store, shown["submitted_by"])
-    return shown
-
-
 def submitter_label(store: Store, featuring: Featuring) -> str | None:
-    """"Submitted by ..." as pages say it: a member's display name, HF's user name marked as
-    Hugging Face's; None when the row names nobody."""
-    by = featuring.get("submitted_by")
+    """"Submitted by ..." as pages say it (:func:`shown_label` of the row as shown)."""
+    return shown_label(shown_featured(store, featuring) or {})
+
+
+def shown_label(shown: Featuring) -> str | None:
+    """"Submitted by ..." of a row :func:`~paperradar.present.shown_featured` made: a member's display
+    name, HF's user name marked as Hugging Face's; None when the row names nobody."""
+    by = shown.get("submitted_by")
     if not by:
         return None
-    if featuring.get("source") == "local":
-        return submitter_name(store, by)
-    return f"{by} on Hugging Face"
-
-
-def submitter_name(store: Store, user_id: str) -> str:
-    """How a local submitter is shown: their name, else their email before the @ (``account.display_name``)."""
-    user = store.get_user_by_id(int(user_id)) if user_id.isdigit() and len(user_id) < 19 else None
-    return display_name(user) if user is not None else "a former member"
+    return by if shown.get("source") == "local" else f"{by} on Hugging Face"
 
 
 def fits(value: Any, model: type[BaseModel], key: str | None = None) -> bool:

@@ -26,12 +26,12 @@ from __future__ import annotations
 import io
 import re
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
-from starlette.datastructures import FormData, UploadFile
-from starlette.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
 
 from .. import export
 from ..model import FormatError, Paper, Reject
@@ -40,7 +40,6 @@ from ..sources.detect import detect
 from ..store import User
 from ..store.library import DEFAULT_COLLECTION
 from . import auth, schemas
-from .account import local_path, page_user, see_other
 from .common import (
     CONTROLS,
     JSON,
@@ -55,6 +54,7 @@ from .common import (
     store_of,
     text_schema,
 )
+from .forms import back, optional_field, page_user, see_other
 from .links import paper_url
 from .pages import Param, documented, errors
 from .papers import PaperId, find
@@ -464,29 +464,6 @@ def _library_page(request: Request, collection: str | None, page_asked: str | No
 # -- forms -------------------------------------------------------------------------------
 
 
-def back(request: Request, form: FormData, natural: str, paper_id: str | None = None) -> RedirectResponse:
-    """303 to the form's ``next`` (a path on this site), else to the page the form was on (its
-    Referer, same origin only), else to ``natural``; at the paper's card (``#p-ID``) unless the
-    address has a fragment or is the paper's own page (as the vote button does)."""
-    asked = form.get("next")
-    target = local_path(asked if isinstance(asked, str) else None, "")
-    if not target:
-        referer = urlsplit(request.headers.get("referer", ""))
-        if referer.path and f"{referer.scheme}://{referer.netloc}".lower() == auth.site_origin(request):
-            target = local_path(referer.path + (f"?{referer.query}" if referer.query else ""), "")
-    target = target or natural
-    if paper_id and "#" not in target and urlsplit(target).path != paper_url(paper_id):
-        target += "#p-" + quote(paper_id, safe="/:")
-    return see_other(target)
-
-
-def _form_text(form: FormData, name: str) -> str | None:
-    value = form.get(name)
-    if value is not None and not isinstance(value, str):
-        raise HTTPError(400, f"{name} must be text")
-    return value
-
-
 @router.post("/papers/{paper_id:path}/save", include_in_schema=False)
 async def save_form(request: Request, paper_id: str, user: auth.Writer) -> Response:
     """A card's "Save" (no collection fields: where it is, else the default collection) or the paper
@@ -496,11 +473,11 @@ async def save_form(request: Request, paper_id: str, user: auth.Writer) -> Respo
     names: list[str] | None = None
     if form.get("collections_given"):
         ticked: list[Any] = list(form.getlist("collection"))
-        new = _form_text(form, "new_collection")
+        new = optional_field(form, "new_collection")
         if new is not None and new.strip():
             ticked.append(new)
         names = collection_names(ticked, "collection")
-    note = _form_text(form, "note")
+    note = optional_field(form, "note", MAX_NOTE)
     store_of(request).save_paper(user.id, row["id"], names, note_text(note) if note is not None else None)
     return back(request, form, paper_url(row["id"]), row["id"])
 
@@ -532,14 +509,14 @@ async def unhide_form(request: Request, paper_id: str, user: auth.Writer) -> Res
 @router.post("/library/collections/rename", include_in_schema=False)
 async def rename_form(request: Request, user: auth.Writer) -> Response:
     form = await request.form()
-    done = rename(request, user, _form_text(form, "name") or "", _form_text(form, "new_name") or "")
+    done = rename(request, user, optional_field(form, "name") or "", optional_field(form, "new_name") or "")
     return see_other(collection_url(done["name"]))
 
 
 @router.post("/library/collections/delete", include_in_schema=False)
 async def delete_form(request: Request, user: auth.Writer) -> Response:
     form = await request.form()
-    name = collection_name(_form_text(form, "name") or "", "name")
+    name = collection_name(optional_field(form, "name") or "", "name")
     if store_of(request).delete_collection(user.id, name) is None:
         raise HTTPError(404, f"you have no collection named {name!r}")
     return see_other("/library")
@@ -555,7 +532,7 @@ async def import_form(request: Request, _limit: FormUploadLimit, user: auth.Writ
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise HTTPError(413, f"the file is too large: at most {MAX_UPLOAD // (1024 * 1024)} MB")
-    name = _into(_form_text(form, "collection"))
+    name = _into(optional_field(form, "collection"))
     summary = import_file(request, user, data, "file", name)
     return render(request, "library_import.html", title="Import", summary=summary,
                   collection_url=collection_url(name),

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ..citation import bibtex, links
-from ..present import paper_json
+from ..present import featured_json, paper_json, shown_featured
 from ..rank.fusion import NotEmbedded
 from ..rank.similar import FACETS, UnknownPaper, similar
 from . import schemas
@@ -29,9 +29,9 @@ from .common import (
     JSON,
     HTTPError,
     card,
-    embedding_notice,
     choice_param,
     choice_schema,
+    embedding_notice,
     int_param,
     int_schema,
     papers_json,
@@ -40,7 +40,7 @@ from .common import (
     text_param,
     with_links,
 )
-from .hf_shapes import submitter_label
+from .hf_shapes import shown_label
 from .links import url_for
 from .pages import Html, Json, Page, Param, Params, documented, errors, register
 from .tex import abstract_html, tex_html
@@ -115,10 +115,13 @@ def bibtex_api(request: Request, paper_id: PaperId) -> Response:
 
 
 def paper_data(request: Request, params: Params) -> dict[str, Any]:
-    """The stored paper; ``paper_id`` is its canonical id, ``asked`` the id as written."""
+    """The stored paper; ``paper_id`` is its canonical id, ``asked`` the id as written; ``featured`` its
+    featured rows as visitors see them (a member who submitted it by display name)."""
     row = find(request, params["paper_id"] or "")
+    store = store_of(request)
     return {"row": row, "paper_id": row["id"], "asked": params["paper_id"], "facet_asked": params["facet"],
-            "num_comments": store_of(request).comment_counts([row["rowid"]]).get(row["rowid"], 0)}
+            "featured": [shown_featured(store, f) or {} for f in row.get("featured", [])],
+            "num_comments": store.comment_counts([row["rowid"]]).get(row["rowid"], 0)}
 
 
 def paper_context(request: Request, data: dict[str, Any]) -> dict[str, Any] | Response:
@@ -136,8 +139,7 @@ def paper_context(request: Request, data: dict[str, Any]) -> dict[str, Any] | Re
         "abstract_html": abstract_html(row["abstract"] or ""), "links": links(row), "bibtex": bibtex(row),
         "bib_url": bibtex_url(request, row["id"]), "facets": FACETS, "facet": chosen,
         "similar": [card(r) for r in rows], "similar_note": note, "upvote_sources": row.get("upvote_sources", []),
-        "submissions": [{"day": f["day"], "source": f["source"], "by": submitter_label(store_of(request), f)}
-                        for f in row.get("featured", [])],
+        "submissions": [{"day": f["day"], "source": f["source"], "by": shown_label(f)} for f in data["featured"]],
         "progress": embedding_notice(request), "comments": section(request, row),
     }
 
@@ -151,6 +153,7 @@ def bibtex_url(request: Request, paper_id: str) -> str:
 def paper_body(data: dict[str, Any]) -> dict[str, Any]:
     row = data["row"]
     paper = with_links(paper_json(row, full=True), row)
+    paper["featured"] = [featured_json(f) for f in data["featured"]]
     paper["bibtex"] = bibtex(row)
     paper["num_comments"] = data["num_comments"]
     return paper

@@ -83,7 +83,10 @@ class Error(Body):
 class Featured(Body):
     day: str = Field(description="the day the list featured it, YYYY-MM-DD")
     source: str = Field(description="huggingface or local")
-    submitted_by: str | None
+    submitted_by: str | None = Field(description=(
+        "who submitted it: for source local, the member's display name (their name, else their email before "
+        "the @; never the email or an id; 'a former member' once the account is deleted), for huggingface, "
+        "Hugging Face's user name; null when unknown"))
     submitted_at: str | None
     first_seen: str | None = Field(None, description="when this site first learnt of the featuring")
 
@@ -388,7 +391,8 @@ class HfDailyEntry(HfEntry):
 class HfSearchEntry(HfEntry):
     """A result of ``/api/papers/search``."""
 
-    upvoted: bool = Field(description="whether the viewer upvoted it (always false: an anonymous viewer)")
+    upvoted: bool = Field(description="whether the viewer (signed in, or with a bearer token) upvoted it on "
+                                      "this site; false for an anonymous viewer")
 
 
 # -- votes and submissions (web/votes.py) ----------------------------------------------
@@ -531,7 +535,7 @@ class PrivateFeed(Body):
     """A private Atom feed (never its secret URL: only a hash of its token is stored)."""
 
     id: int
-    scope: Literal["following", "collection"]
+    scope: Literal["following", "collection", "for-you"]
     collection: str | None = Field(description="the collection's name (scope collection)")
     created_at: str
     revoked_at: str | None
@@ -619,3 +623,42 @@ class LibraryImport(Body):
     added: int = Field(description="papers stored now")
     skipped: list[ImportSkipped]
     papers: list[ImportedPaper]
+
+
+# -- for you (web/foryou.py) -----------------------------------------------------------------
+
+
+class NearPaper(Body):
+    """A paper of your library that a recommended paper is close to."""
+
+    id: str
+    title: str
+    similarity: float = Field(description="cosine similarity of the two papers (their MiniLM vectors)")
+    url: str = Field(description="its page on this site")
+
+
+class Why(Body):
+    near: list[NearPaper] = Field(description="the two or three saved papers it is closest to")
+    terms: list[str] = Field(description="the terms that weigh most for it in your model")
+
+
+class ForYouPaper(Paper):
+    score: float = Field(description="the model's score (higher: better for you); cold start: the trending score")
+    why: Why | None = Field(description="why it is recommended (null at cold start: trending, not learnt)")
+
+
+class ForYou(Body):
+    """A day's papers ranked for you (``/api/me/for-you``)."""
+
+    date: str = Field(description="the day whose papers are ranked, YYYY-MM-DD")
+    cold: bool = Field(description="true: fewer than min_positives positives, so these are trending papers in "
+                                   "the categories you follow, not recommendations")
+    reason: str | None = Field(description="what the answer is made from, in words")
+    positives: int = Field(description="papers the model learns you like from (library, upvotes)")
+    min_positives: int = Field(description="positives needed for recommendations")
+    categories: list[str] = Field(description="the categories you follow (the cold start's trending papers)")
+    limit: int
+    total: int = Field(description="papers in this answer")
+    previous: str = Field(description="the same for the day before")
+    next: str = Field(description="the same for the day after")
+    papers: list[ForYouPaper] = Field(description="best first")

@@ -37,12 +37,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ..ids import parse_arxiv_id
+from ..present import shown_featured
 from ..store import User
 from ..store.sync_state import OK
 from . import auth, schemas
-from .account import field, local_path, see_other
 from .common import JSON, HTTPError, radar_of, render, store_of, text_param
-from .hf_shapes import daily_entry, shown_featuring, submitter_label
+from .forms import back, field, see_other
+from .hf_shapes import daily_entry, submitter_label
 from .links import url_for
 from .pages import errors
 from .papers import PaperId, find
@@ -125,22 +126,7 @@ async def vote_form(request: Request, paper_id: str, user: auth.Writer) -> Respo
     store = store_of(request)
     change = store.add_user_vote if choice == "up" else store.remove_user_vote
     await run_in_threadpool(change, row["id"], user.id)
-    paper_page = url_for("paper", "html", paper_id=row["id"])
-    target = local_path(field(form, "next", required=False) or _same_site_referer(request), paper_page)
-    if "#" not in target and urlsplit(target).path != paper_page:
-        target += f"#p-{quote(row['id'], safe='/:')}"  # back at the card voted on
-    return see_other(target)
-
-
-def _same_site_referer(request: Request) -> str | None:
-    """The path and query of the page a form was posted from, when that page is on this site."""
-    referer = request.headers.get("referer")
-    if not referer:
-        return None
-    parts = urlsplit(referer)
-    if f"{parts.scheme}://{parts.netloc}".lower() != auth.site_origin(request):
-        return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return back(request, form, url_for("paper", "html", paper_id=row["id"]), row["id"])  # at the card voted on
 
 
 # -- submissions ------------------------------------------------------------------------
@@ -191,7 +177,7 @@ def submit(request: Request, user: User, text: str | None, name: str = "paper") 
                                      "a paper is submitted once a day")
         store.add_featured(row["id"], day, "local", submitted_by=str(user.id))
     mine = [f for f in store.featured_of([row["rowid"]]).get(row["rowid"], []) if f.day == day and f.source == "local"]
-    return row, shown_featuring(store, mine[0].as_dict()) or {}
+    return row, shown_featured(store, mine[0]) or {}
 
 
 def _fetch(request: Request, key: str) -> dict[str, Any]:
@@ -226,7 +212,8 @@ def submit_api(request: Request, body: schemas.SubmitPaper, user: auth.Writer) -
     on today's list."""
     name, text = ("arxivId", body.arxivId) if body.paper is None and body.arxivId is not None else ("paper", body.paper)
     row, featuring = submit(request, user, text, name)
-    return JSON(daily_entry(row, featuring), status_code=201)
+    comments = store_of(request).comment_counts([row["rowid"]]).get(row["rowid"], 0)  # as the list counts them
+    return JSON(daily_entry(row, featuring, comments), status_code=201)
 
 
 @router.get("/submit", include_in_schema=False)
@@ -240,7 +227,7 @@ async def submit_form(request: Request, user: auth.Writer) -> Response:
     """Submit from the form: to the day's list (303), or the form again with what was wrong."""
     form = await request.form()
     text = form.get("paper")
-    text = text if isinstance(text, str) else None
+    text = text if isinstance(text, str) else None  # as typed: a refused one is shown again in the form
     try:
         row, featuring = await run_in_threadpool(submit, request, user, text)
     except HTTPError as exc:

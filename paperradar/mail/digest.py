@@ -1,0 +1,495 @@
+"""What a digest says: one subscriber's papers of one period, as a mail (plain text + HTML).
+
+:func:`compose` makes the message :mod:`.outbox` sends; :func:`gather` the
+content, which ``digest preview`` and the tests also read.
+
+**The period.** :class:`Period` is a frequency and a day: a daily digest covers
+that day; a weekly one the ISO week (Monday to Sunday) holding it. Its
+:attr:`Period.key` (``2025-03-20``, ``2025-W12``) is what the outbox counts
+"once per subscriber and period" by.
+
+**The sections**, in this order, each paper shown once (in the first section
+that has it), the papers the reader hid never:
+
+1. *For you* (an account's subscription): the period's papers ranked for the
+   reader by :func:`paperradar.rank.recommend.for_user`, each saying why (the
+   saved papers it is closest to, the terms that weigh most). With fewer
+   saved papers than the recommender needs (cold start) it is the trending
+   papers of the categories the reader follows, and says so. A weekly digest
+   ranks each day of the week and keeps the best.
+2. *From what you follow*: papers dated in the period that match the reader's
+   follows (authors, categories, saved searches), by the rules of
+   ``/following`` (:func:`paperradar.rank.following.new_papers`), each with
+   the follows it matches.
+3. *Featured*: the papers featured in the daily list in the period, most
+   upvoted first.
+4. *Trending*: the site's trending list as of the period's end (upvotes with
+   time decay, :mod:`paperradar.rank.trending`).
+
+A subscription's categories limit sections 3 and 4 (a paper in any of them,
+primary or cross-listed); the personal sections 1 and 2 follow the reader's
+own signals instead. Nothing to show in any section: no mail (None).
+
+**The message** (RFC 5322 + 2369 + 8058): ``multipart/alternative`` with the
+plain text first and the HTML last (clients show the last they can). The
+HTML carries its looks in ``style`` attributes only: mail clients drop
+``<style>`` blocks and classes, and load nothing from outside (no images, no
+fonts). Every link is absolute, from the site's base URL (a digest cannot be
+made without one). Every text that came from outside (titles, authors, the
+names of follows, saved searches) is escaped by the template's autoescaping.
+Headers: ``Message-ID`` (the same for a subscriber's digest of a period, so a
+message made twice is one message to the reader's client), ``Date``,
+``List-Id``, ``List-Unsubscribe`` (the https one-click URL and a ``mailto:``)
+and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; also
+``Auto-Submitted: auto-generated``. RFC 8058 asks that these headers be
+covered by a DKIM signature: that is the sending server's part (docs/email.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..app import Radar
+from ..citation import links as paper_links
+from ..rank import trending as trends
+from ..rank.following import new_papers, stamp
+from ..rank.fusion import NotEmbedded
+
+FREQUENCIES = ("daily", "weekly")
+FEATURED_MAX = 10
+TRENDING_MAX = 10
+FOR_YOU_MAX = 10
+FOLLOWING_MAX = 15
+FETCH = 500  # featured / trending papers read before the categories filter
+EXCERPT_CHARS = 240
+SHOWN_AUTHORS = 4
+SITE_NAME = "paperradar"
+ENV_MAIL_FROM = "PAPERRADAR_MAIL_FROM"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+NEAR_LINE = "Close to your saved: "
+_SPACES = re.compile(r"\s+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+
+
+class NoBaseURL(ValueError):
+    """A mail needs absolute links, and the site has no base URL to make them from."""
+
+    def __init__(self) -> None:
+        super().__init__("the site has no base URL, so a mail's links would lead nowhere: set it with "
+                         "`serve --base-url https://...`, `base_url` in the config file or PAPERRADAR_BASE_URL "
+                         "(then send again)")
+
+
+def check_base_url(base_url: str | None) -> str:
+    """The base URL without a trailing slash, or :class:`NoBaseURL` (none, or not an http(s) address)."""
+    if not base_url:
+        raise NoBaseURL()
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NoBaseURL()
+    return base_url.strip().rstrip("/")
+
+
+# -- the period -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A digest's period: ``frequency`` daily or weekly, and a ``day`` in it (see the module docstring)."""
+
+    frequency: str
+    day: date
+
+    def __post_init__(self) -> None:
+        if self.frequency not in FREQUENCIES:
+            raise ValueError(f"frequency must be one of {', '.join(FREQUENCIES)}, not {self.frequency!r}")
+
+    @property
+    def start(self) -> date:
+        return self.day if self.frequency == "daily" else self.day - timedelta(days=self.day.weekday())
+
+    @property
+    def end(self) -> date:
+        return self.day if self.frequency == "daily" else self.start + timedelta(days=6)
+
+    @property
+    def key(self) -> str:
+        """``YYYY-MM-DD`` (daily) or ``YYYY-Www`` (weekly, ISO week): the outbox's period."""
+        if self.frequency == "daily":
+            return self.day.isoformat()
+        year, week, _ = self.day.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+
+    @property
+    def label(self) -> str:
+        """How the mail names the period: ``Thursday 20 March 2025``, ``the week of 17 to 23 March 2025``."""
+        if self.frequency == "daily":
+            return f"{self.day:%A} {self.day.day} {self.day:%B %Y}"
+        s, e = self.start, self.end
+        first = f"{s.day}" if (s.year, s.month) == (e.year, e.month) else (
+            f"{s.day} {s:%B}" if s.year == e.year else f"{s.day} {s:%B %Y}")
+        return f"the week of {first} to {e.day} {e:%B %Y}"
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+def period_for(frequency: str, day: date) -> Period:
+    return Period(frequency, day)
+
+
+# -- the content ----------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """A paper as a digest lists it: the stored row and why it is there (lines of text, possibly none)."""
+
+    row: Mapping[str, Any]
+    why: list[str] = field(default_factory=list)
+    near: list[dict[str, Any]] = field(default_factory=list)  # for you: the saved papers it is close to
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
+
+
+@dataclass
+class Section:
+    key: str  # for_you | following | featured | trending
+    title: str
+    items: list[Item]
+    note: str | None = None
+
+
+@dataclass
+class Digest:
+    """What one subscriber's digest of one period holds."""
+
+    subscription: Mapping[str, Any]
+    period: Period
+    sections: list[Section]
+    notes: list[str] = field(default_factory=list)  # what could not be made, for the logs and preview
+
+    @property
+    def papers(self) -> list[str]:
+        """Every paper id listed, in order."""
+        return [item.id for s in self.sections for item in s.items]
+
+    @property
+    def empty(self) -> bool:
+        return not any(s.items for s in self.sections)
+
+
+def categories_of(subscription: Mapping[str, Any]) -> list[str]:
+    """The subscription's categories as a list (the store may give them as JSON text)."""
+    value = subscription.get("categories") or []
+    if isinstance(value, str):
+        import orjson
+
+        try:
+            value = orjson.loads(value) if value.strip() else []
+        except orjson.JSONDecodeError:
+            value = [c for c in re.split(r"[\s,]+", value) if c]
+    return [str(c) for c in value if str(c).strip()]
+
+
+def _in_categories(row: Mapping[str, Any], wanted: set[str]) -> bool:
+    return not wanted or any(c.lower() in wanted for c in row.get("categories") or [])
+
+
+def gather(radar: Radar, subscription: Mapping[str, Any], period: Period, now: datetime | None = None) -> Digest:
+    """The sections of ``subscription``'s digest for ``period`` (see the module docstring)."""
+    store = radar.store
+    user_id = subscription.get("user")
+    wanted = {c.lower() for c in categories_of(subscription)}
+    hidden: set[str] = set(store.hidden_ids(int(user_id))) if user_id is not None else set()
+    shown: set[str] = set(hidden)
+    sections: list[Section] = []
+    notes: list[str] = []
+
+    def keep(items: Iterable[Item], limit: int) -> list[Item]:
+        out = []
+        for item in items:
+            if item.id in shown:
+                continue
+            shown.add(item.id)
+            out.append(item)
+            if len(out) >= limit:
+                break
+        return out
+
+    if user_id is not None:
+        section = _for_you(radar, int(user_id), period, notes)
+        if section is not None:
+            section.items = keep(section.items, FOR_YOU_MAX)
+            sections.append(section)
+        section = _following(radar, int(user_id), period, hidden, notes)
+        if section is not None:
+            section.items = keep(section.items, FOLLOWING_MAX)
+            sections.append(section)
+    start, end = period.start.isoformat(), period.end.isoformat()
+    pairs, _ = store.featured_papers(start, end, None, None, FETCH, 0)
+    featured = [Item(row, [_votes(row)]) for row, _f in pairs if _in_categories(row, wanted)]
+    sections.append(Section("featured", "Featured", keep(featured, FEATURED_MAX),
+                            _limited(wanted)))
+    # as of the period's last second (or now, when that is earlier): nothing listed after the period
+    as_of = min(now or datetime.now(UTC), datetime.combine(period.end, time(23, 59, 59), tzinfo=UTC))
+    ranked, _, _ = trends.trending(store, as_of=as_of, limit=FETCH)
+    trending = [Item(r, [_votes(r)]) for r in ranked if _in_categories(r, wanted)]
+    sections.append(Section("trending", "Trending", keep(trending, TRENDING_MAX), _limited(wanted)))
+    return Digest(subscription, period, [s for s in sections if s.items], notes)
+
+
+def _votes(row: Mapping[str, Any]) -> str:
+    n = int(row.get("upvotes") or 0)
+    return f"{n} upvote{'s' if n != 1 else ''}" if n else ""
+
+
+def _limited(wanted: set[str]) -> str | None:
+    return f"In {', '.join(sorted(wanted))}." if wanted else None
+
+
+def _for_you(radar: Radar, user_id: int, period: Period, notes: list[str]) -> Section | None:
+    """The recommender's papers of the period for the user (None: no recommender, or nothing to say)."""
+    try:
+        from ..rank import recommend  # RECS: absent in a build without it, and then no section
+    except ImportError:
+        notes.append("for you: the recommender is not available")
+        return None
+    found: list[Any] = []
+    cold, reason = False, None
+    for day in period.days():
+        try:
+            answer = recommend.for_user(radar, user_id, day, FOR_YOU_MAX)
+        except NotEmbedded as exc:  # no vectors yet: the other sections still go out
+            notes.append(f"for you: {exc}")
+            return None
+        found.extend(answer.papers)
+        cold = cold or bool(getattr(answer, "cold", False))
+        reason = reason or getattr(answer, "reason", None)
+    if not found:
+        return None
+    best: dict[str, Any] = {}
+    for r in found:  # a paper listed on two days of a week: its best score
+        if r["id"] not in best or _score(r) > _score(best[r["id"]]):
+            best[r["id"]] = r
+    ordered = sorted(best.values(), key=_score, reverse=True) if len(period.days()) > 1 else list(best.values())
+    items = [Item(r.paper if hasattr(r, "paper") else r, *_why(r)) for r in ordered]
+    if cold:
+        note = reason or "Trending papers in the categories you follow, until your library has enough papers to learn from."
+        return Section("for_you", "For you", items, str(note))
+    return Section("for_you", "For you", items, "Ranked by what you saved, upvoted and hid.")
+
+
+def _score(row: Any) -> float:
+    value = row.get("score") if hasattr(row, "get") else None
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _why(row: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """A recommendation's why as lines of text, and the saved papers it names."""
+    why = row.get("why") if hasattr(row, "get") else None
+    if not isinstance(why, Mapping):
+        return ([str(why)] if why else []), []
+    near = [n for n in why.get("near") or [] if isinstance(n, Mapping) and n.get("title")]
+    lines = []
+    if near:
+        lines.append(NEAR_LINE + "; ".join(_one_line(str(n["title"])) for n in near))
+    terms = [str(t) for t in why.get("terms") or []]
+    if terms:
+        lines.append("Terms: " + ", ".join(terms))
+    return lines, [dict(n) for n in near]
+
+
+def _following(radar: Radar, user_id: int, period: Period, hidden: set[str], notes: list[str]) -> Section | None:
+    """Papers dated in the period that match the user's follows (the rules of /following)."""
+    follows = radar.store.follows(user_id)
+    if not follows:
+        return None
+    # Arrived since the day before the period (every paper dated in it arrived after that, on a
+    # live site; on an imported one, all did), first listed in the period.
+    arrived_after = stamp(datetime.combine(period.start - timedelta(days=1), time(0), tzinfo=UTC))
+    found = new_papers(radar, follows, arrived_after, hidden, limit=10_000)
+    start, end = period.start.isoformat(), period.end.isoformat()
+    items = [Item(m.row, ["Follows: " + "; ".join(r.text for r in m.reasons)]) for m in found.matches
+             if start <= (m.row.get("published") or "")[:10] <= end]
+    notes += [f"following: {why.text}: {message}" for why, message in found.skipped]
+    if not items:
+        return None
+    items.sort(key=lambda i: (-int(i.row.get("upvotes") or 0), i.row.get("published") or "", i.id))
+    return Section("following", "From what you follow", items)
+
+
+# -- the message ----------------------------------------------------------------------------
+
+_env = Environment(
+    loader=PackageLoader("paperradar.mail", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_text_env = Environment(
+    loader=PackageLoader("paperradar.mail", "templates"),
+    autoescape=False,  # the plain text part: nothing is markup there
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _one_line(text: str) -> str:
+    """Text on one line, without control characters (a title with a line break or a terminal escape)."""
+    return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()
+
+
+def excerpt(text: str | None, chars: int = EXCERPT_CHARS) -> str:
+    """The first ``chars`` characters of an abstract, cut at a word, "…" when cut."""
+    flat = _one_line(text or "")
+    if len(flat) <= chars:
+        return flat
+    cut = flat[:chars].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.") + " …"
+
+
+def paper_link(base_url: str, paper_id: str) -> str:
+    """The paper's page on the site (the route ``/papers/{paper_id:path}``)."""
+    return f"{base_url}/papers/{quote(paper_id, safe='/')}"
+
+
+def unsubscribe_url(base_url: str, token: str) -> str:
+    return f"{base_url}/unsubscribe/{quote(token, safe='')}"
+
+
+def host_of(base_url: str) -> str:
+    """The base URL's host name (no port: it goes into Message-ID and List-Id, which take none)."""
+    return (urlsplit(base_url).hostname or "localhost").lower()
+
+
+def sender(base_url: str, configured: str | None = None) -> str:
+    """The From address: the configured one (``PAPERRADAR_MAIL_FROM`` or the ``[mail]`` table's),
+    else ``paperradar <noreply@HOST>``."""
+    value = configured or os.environ.get(ENV_MAIL_FROM)
+    if value and parseaddr(value)[1]:
+        return value
+    return str(Address(SITE_NAME, "noreply", host_of(base_url)))
+
+
+def mailto_address(from_header: str) -> str:
+    return parseaddr(from_header)[1]
+
+
+def _card(item: Item, base_url: str) -> dict[str, Any]:
+    row = item.row
+    authors = [_one_line(a) for a in row.get("authors") or []]
+    shown = ", ".join(authors[:SHOWN_AUTHORS]) + (f" and {len(authors) - SHOWN_AUTHORS} more"
+                                                   if len(authors) > SHOWN_AUTHORS else "")
+    outside = paper_links(dict(row))
+    why = [_one_line(w) for w in item.why if w]
+    near = [{"title": _one_line(str(n["title"])), "url": paper_link(base_url, str(n["id"]))}
+            for n in item.near if n.get("id")]
+    return {
+        "id": item.id,
+        "title": _one_line(row.get("title") or item.id),
+        "url": paper_link(base_url, item.id),
+        "authors": shown,
+        "categories": ", ".join(row.get("categories") or []),
+        "date": (row.get("published") or "")[:10],
+        "upvotes": int(row.get("upvotes") or 0),
+        "excerpt": excerpt(row.get("abstract")),
+        "why": why,
+        "near": near,
+        "other_why": why[1:] if near and why and why[0].startswith(NEAR_LINE) else why,
+        "abs": outside.get("abs"),
+        "pdf": outside.get("pdf"),
+    }
+
+
+def context(digest: Digest, base_url: str) -> dict[str, Any]:
+    """What the two templates show (the same for both: the text part lists the same papers)."""
+    sub = digest.subscription
+    token = str(sub.get("unsubscribe_token") or "")
+    categories = categories_of(sub)
+    frequency = digest.period.frequency
+    return {
+        "site": SITE_NAME,
+        "home": base_url + "/",
+        "title": f"Your {frequency} digest: {digest.period.label}",
+        "period": digest.period,
+        "email": str(sub.get("email") or ""),
+        "account": sub.get("user") is not None,
+        "categories": categories,
+        "sections": [{"key": s.key, "title": s.title, "note": s.note,
+                      "papers": [_card(i, base_url) for i in s.items]} for s in digest.sections],
+        "unsubscribe": unsubscribe_url(base_url, token),
+        "settings": base_url + "/settings",
+        "trending": base_url + "/trending",
+        "for_you": base_url + "/for-you",
+        "count": len(digest.papers),
+    }
+
+
+def render(digest: Digest, base_url: str) -> tuple[str, str]:
+    """(plain text, HTML) of a digest."""
+    values = context(digest, check_base_url(base_url))
+    return _text_env.get_template("digest.txt").render(**values), _env.get_template("digest.html").render(**values)
+
+
+def subject(digest: Digest) -> str:
+    return f"{SITE_NAME} {digest.period.frequency} digest: {digest.period.label} ({len(digest.papers)} papers)"
+
+
+def message_id(subscription: Mapping[str, Any], period: Period, base_url: str) -> str:
+    """The same for one subscriber's digest of one period, unique across subscribers and sites."""
+    token = str(subscription.get("unsubscribe_token") or subscription.get("email") or "")
+    tag = hashlib.sha256(token.encode()).hexdigest()[:16]
+    return f"<digest.{period.frequency}.{period.key}.{subscription.get('id')}.{tag}@{host_of(base_url)}>"
+
+
+def list_headers(message: EmailMessage, subscription: Mapping[str, Any], frequency: str, base_url: str,
+                 from_header: str) -> None:
+    """List-Id, List-Unsubscribe (https one-click + mailto) and List-Unsubscribe-Post."""
+    token = str(subscription.get("unsubscribe_token") or "")
+    if not token:
+        raise ValueError(f"subscription {subscription.get('id')} has no unsubscribe token")
+    host = host_of(base_url)
+    message["List-Id"] = f"{SITE_NAME} {frequency} digest <{frequency}.digest.{host}>"
+    mailto = f"mailto:{mailto_address(from_header)}?subject={quote('unsubscribe ' + token)}"
+    message["List-Unsubscribe"] = f"<{unsubscribe_url(base_url, token)}>, <{mailto}>"
+    message["List-Unsubscribe-Post"] = ONE_CLICK
+
+
+def compose(radar: Radar, subscription: Mapping[str, Any], period: Period, base_url: str | None,
+            *, from_address: str | None = None, now: datetime | None = None) -> EmailMessage | None:
+    """The digest mail of ``subscription`` for ``period``, or None when it would list no paper.
+
+    :class:`NoBaseURL` when ``base_url`` is missing: a mail's links must be absolute."""
+    base = check_base_url(base_url)
+    digest = gather(radar, subscription, period, now)
+    if digest.empty:
+        return None
+    text, html = render(digest, base)
+    message = EmailMessage()
+    from_header = sender(base, from_address)
+    message["From"] = from_header
+    message["To"] = str(subscription["email"])
+    message["Subject"] = subject(digest)
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Message-ID"] = message_id(subscription, period, base)
+    list_headers(message, subscription, period.frequency, base, from_header)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message
