@@ -13,7 +13,10 @@ Works on a copy of ``--db`` (the accounts it adds never touch the original) made
    ``/api/me/for-you``, and the cold-start page; then one more paper saved per member and the next
    visit timed (a library change retrains);
 
-and reports the app's own time (``Server-Timing``) p50/p90/p99, and the client's round trip. The day
+and reports the app's own time (``Server-Timing``) p50/p90/p99, and the client's round trip; then, in
+this process, ``recommend.for_user`` alone for the same members (the model cached), to show the
+recommender's share of the page's time, with BLAS on one thread as /for-you runs it
+(``web.foryou.one_blas_thread``) and with the library's default threads. The day
 (``--day``) defaults to the busiest listing day of the last 60 days in the database (a day's "~500
 candidates"). Results go to bench/results/foryou-*.json.
 
@@ -75,6 +78,9 @@ def build(folder: Path) -> Path:
 def copy(db: Path, work: Path) -> Path:
     """The database, its -wal and its index folder, copied into ``work``."""
     work.mkdir(parents=True, exist_ok=True)
+    for old in work.iterdir():  # a copy left by an earlier run (its -wal would replay onto the new one)
+        if old.name.startswith(db.name):
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
     for item in db.parent.iterdir():
         if item.name.startswith(db.name):
             target = work / item.name
@@ -110,7 +116,7 @@ def add_members(db: Path, users: int, library: int, day: str, seed: int) -> tupl
         allowed = np.array(before, dtype=np.int64)
         for i in range(users):
             seed_row = rng.choice(before)
-            keys, vecs = radar.vectors.get(np.array([seed_row], dtype=np.int64))
+            _, vecs = radar.vectors.get(np.array([seed_row], dtype=np.int64))
             near = radar.vectors.search(vecs[0], library + 1, candidates=allowed)
             rows = store.rows([r for r, _ in near][: library + 1])
             ids = [rows[r]["id"] for r, _ in near if r in rows]
@@ -148,7 +154,16 @@ def timed(conn: http.client.HTTPConnection, path: str, token: str, method: str =
     return r.status, float(m.group(1)) if m else None, took, data
 
 
-def measure(base: str, members: list[dict], cold: dict, day: str, requests: int) -> dict:
+def cpu_seconds(pid: int) -> float | None:
+    """The process's CPU time so far (user + system, /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(base: str, members: list[dict], cold: dict, day: str, requests: int, pid: int) -> dict:
     host = urlsplit(base)
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
     page, api = f"/for-you?date={day}", f"/api/me/for-you?date={day}"
@@ -164,6 +179,7 @@ def measure(base: str, members: list[dict], cold: dict, day: str, requests: int)
     out["first_visit_api"] = summary([x for x in first if x is not None])
     for name, path in (("page", page), ("api", api)):
         server_ms, client_ms = [], []
+        cpu_before = cpu_seconds(pid)
         for i in range(requests):
             m = members[i % len(members)]
             status, server, took, _ = timed(conn, path, m["token"])
@@ -171,7 +187,10 @@ def measure(base: str, members: list[dict], cold: dict, day: str, requests: int)
             if server is not None:
                 server_ms.append(server)
             client_ms.append(took)
-        out[name] = {"requests": requests, "server_ms": summary(server_ms), "client_ms": summary(client_ms)}
+        cpu_after = cpu_seconds(pid)
+        cpu = round((cpu_after - cpu_before) * 1000 / requests, 1) if cpu_before is not None and cpu_after else None
+        out[name] = {"requests": requests, "server_ms": summary(server_ms), "client_ms": summary(client_ms),
+                     "server_cpu_ms_per_request": cpu}
     server_ms = []
     for _ in range(max(requests // 4, 10)):
         status, server, _, _ = timed(conn, page, cold["token"])
@@ -191,6 +210,36 @@ def measure(base: str, members: list[dict], cold: dict, day: str, requests: int)
     out["after_library_change_page"] = {"server_ms": summary(retrain)}
     out["statuses"] = statuses
     conn.close()
+    return out
+
+
+def in_process(db: Path, members: list[dict], day: str, requests: int) -> dict:
+    """``recommend.for_user`` alone, in this process, the model cached: the recommender's share of the page."""
+    from contextlib import nullcontext
+    from datetime import date
+
+    from paperradar.app import Radar
+    from paperradar.rank import recommend
+    from paperradar.web.foryou import one_blas_thread
+
+    radar = Radar.open(str(db))
+    out = {}
+    try:
+        when = date.fromisoformat(day)
+        for m in members:  # train, and read the day's candidates once
+            recommend.for_user(radar, m["user"], when, 50)
+        for name, context in (("one_blas_thread", one_blas_thread), ("default_threads", nullcontext)):
+            took, cpu, process = [], [], time.process_time()
+            for i in range(requests):
+                t0, c0 = time.perf_counter(), time.thread_time()
+                with context():
+                    recommend.for_user(radar, members[i % len(members)]["user"], when, 50)
+                took.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.thread_time() - c0) * 1000)
+            out[name] = {"for_user_ms": summary(took), "for_user_thread_cpu_ms": summary(cpu),
+                         "process_cpu_ms_per_call": round((time.process_time() - process) * 1000 / requests, 1)}
+    finally:
+        radar.close()
     return out
 
 
@@ -224,9 +273,10 @@ def main() -> None:
         load_before = loadavg()
         server = Server(copied)
         try:
-            result = measure(server.base, members, cold, day, args.requests)
+            result = measure(server.base, members, cold, day, args.requests, server.proc.pid)
         finally:
             server.stop()
+        result["in_process"] = in_process(copied, members, day, args.requests)
         result = {"db": str(db), "papers": papers, "embedded": embedded, "day": day, "papers_on_day": on_day,
                   "users": args.users, "library": args.library, "loadavg_before": load_before,
                   "loadavg_after": loadavg(), "cpus": os.cpu_count(),
@@ -240,7 +290,12 @@ def main() -> None:
           f"{args.library} papers each; load {load_before} -> {result['loadavg_after']}")
     for group in ("page", "api"):
         s = result[group]["server_ms"]
-        print(f"{group:>5}: server p50 {s['p50']} ms, p90 {s['p90']}, p99 {s['p99']} (target p50 <= 50 ms)")
+        print(f"{group:>5}: server p50 {s['p50']} ms, p90 {s['p90']}, p99 {s['p99']} (target p50 <= 50 ms); "
+              f"server CPU {result[group]['server_cpu_ms_per_request']} ms a request")
+    for name, r in result["in_process"].items():
+        s = r["for_user_ms"]
+        print(f"recommend.for_user alone ({name}; in process, model cached): p50 {s['p50']} ms, p90 {s['p90']}, "
+              f"p99 {s['p99']}; CPU of the process {r['process_cpu_ms_per_call']} ms a call")
     print(f"first visit (training) p50 {result['first_visit_api']['p50']} ms; after a library change p50 "
           f"{result['after_library_change_page']['server_ms']['p50']} ms; cold-start page p50 "
           f"{result['cold_start_page']['server_ms']['p50']} ms")

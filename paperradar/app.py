@@ -76,6 +76,7 @@ class Radar:
         self._opening = threading.Lock()
         self.embedding: EmbedReport | None = None  # the embedding run in progress (serve --embed), if any
         self._stale_noted = False  # said once that a read-only keyword index is behind
+        self.recommender: Any = None  # rank/recommend.py's caches (background, candidates, models), made on first use
 
     @classmethod
     def open(cls, location: str, settings: Settings | None = None) -> Radar:

@@ -369,3 +369,26 @@ def test_cookie_session_reads_me_bearer_needs_no_csrf(site) -> None:
     assert client.get("/api/me", headers={"Authorization": "Basic abc"}).status_code == 401
     sign_in(client, ada)
     assert csrf_of(client)
+
+
+def test_hugging_face_client_whoami_with_a_personal_token(tmp_path: Path) -> None:
+    """The official client, pointed at `paperradar serve`, tells whose token it holds."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+    from web_fixtures import Server, quiet_main
+
+    db = tmp_path / "p.db"
+    store = SQLiteStore(db)
+    ada = add_member(store, "ada@example.org", name="Ada Lovelace")
+    store.close()
+    assert quiet_main("--db", db, "users", "list")[0] == 0
+    server = Server(db, env={"NO_PROXY": "127.0.0.1,localhost"})
+    try:
+        me = HfApi(endpoint=server.base, token=ada.token).whoami()
+        assert (me["name"], me["fullname"], me["email"], me["auth"]["type"]) == (
+            "Ada Lovelace", "Ada Lovelace", "ada@example.org", "access_token")
+        with pytest.raises(HfHubHTTPError) as refused:
+            HfApi(endpoint=server.base, token="prt_" + "x" * 43).whoami()
+        assert refused.value.response.status_code == 401
+    finally:
+        assert server.stop() == 0

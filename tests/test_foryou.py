@@ -122,6 +122,10 @@ def test_the_page_shows_the_ranking_with_why_and_day_navigation(community: Site,
     client, _ = browser(community, reader)
     with client:
         page = client.get(f"/for-you?date={DAY}")
+        short = client.get(f"/for-you?date={DAY}&limit=5").text
+        assert client.get(f"/for-you?date={DAY}&limit=500").status_code == 400
+    assert re.findall(r'<li class="paper" id="p-([^"]+)"', short) == [p["id"] for p in body["papers"][:5]]
+    assert 'href="/for-you?date=2025-03-19&amp;limit=5"' in short
     assert page.status_code == 200, page.text[:500]
     html = page.text
     assert_no_inline_code(html)

@@ -1,4 +1,4 @@
-"""Commands of the semantic engine: ``embed``, ``similar``, ``eval csfcube``."""
+"""Commands of the semantic engine: ``embed``, ``similar``, ``eval csfcube`` (``eval recs``: cli/recommend.py)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     e.add_argument("--json", action="store_true", help="print the scores as JSON")
     e.add_argument("--no-progress", action="store_true", help="no progress bars")
     e.set_defaults(run=cmd_eval, uses_db=False)
+    from .recommend import register_eval
+
+    register_eval(sets, common)
 
 
 def cmd_embed(radar: Radar, args: argparse.Namespace) -> int:

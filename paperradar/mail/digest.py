@@ -13,10 +13,14 @@ that has it), the papers the reader hid never:
 
 1. *For you* (an account's subscription): the period's papers ranked for the
    reader by :func:`paperradar.rank.recommend.for_user`, each saying why (the
-   saved papers it is closest to, the terms that weigh most). With fewer
-   saved papers than the recommender needs (cold start) it is the trending
-   papers of the categories the reader follows, and says so. A weekly digest
-   ranks each day of the week and keeps the best.
+   saved papers it is closest to, the terms that weigh most). A weekly digest
+   ranks each day of the week and keeps the best. With fewer saved papers
+   than the recommender needs (cold start) it gives trending papers in the
+   categories the reader follows: the section is then "Trending in your
+   categories" and comes after section 2; following no category, it would
+   be the Trending section again, so it is left out and the mail says how to
+   get papers picked for you. Without the recommender (or before any paper
+   has a vector) the section is left out and the rest goes out.
 2. *From what you follow*: papers dated in the period that match the reader's
    follows (authors, categories, saved searches), by the rules of
    ``/following`` (:func:`paperradar.rank.following.new_papers`), each with
@@ -172,6 +176,7 @@ class Section:
     title: str
     items: list[Item]
     note: str | None = None
+    cold: bool = False  # for you: the recommender had too little to learn from (trending in your categories)
 
 
 @dataclass
@@ -182,6 +187,7 @@ class Digest:
     period: Period
     sections: list[Section]
     notes: list[str] = field(default_factory=list)  # what could not be made, for the logs and preview
+    hints: list[str] = field(default_factory=list)  # said to the reader under the title
 
     @property
     def papers(self) -> list[str]:
@@ -231,15 +237,16 @@ def gather(radar: Radar, subscription: Mapping[str, Any], period: Period, now: d
                 break
         return out
 
+    hints: list[str] = []
     if user_id is not None:
-        section = _for_you(radar, int(user_id), period, notes)
-        if section is not None:
-            section.items = keep(section.items, FOR_YOU_MAX)
-            sections.append(section)
-        section = _following(radar, int(user_id), period, hidden, notes)
-        if section is not None:
-            section.items = keep(section.items, FOLLOWING_MAX)
-            sections.append(section)
+        for_you = _for_you(radar, int(user_id), period, notes, hints)
+        following = _following(radar, int(user_id), period, hidden, notes)
+        # Ranked for the reader first; but trending-in-your-categories (cold start) after what they follow.
+        personal = [following, for_you] if for_you is not None and for_you.cold else [for_you, following]
+        for section in personal:
+            if section is not None:
+                section.items = keep(section.items, FOR_YOU_MAX if section.key == "for_you" else FOLLOWING_MAX)
+                sections.append(section)
     start, end = period.start.isoformat(), period.end.isoformat()
     pairs, _ = store.featured_papers(start, end, None, None, FETCH, 0)
     featured = [Item(row, [_votes(row)]) for row, _f in pairs if _in_categories(row, wanted)]
@@ -250,7 +257,7 @@ def gather(radar: Radar, subscription: Mapping[str, Any], period: Period, now: d
     ranked, _, _ = trends.trending(store, as_of=as_of, limit=FETCH)
     trending = [Item(r, [_votes(r)]) for r in ranked if _in_categories(r, wanted)]
     sections.append(Section("trending", "Trending", keep(trending, TRENDING_MAX), _limited(wanted)))
-    return Digest(subscription, period, [s for s in sections if s.items], notes)
+    return Digest(subscription, period, [s for s in sections if s.items], notes, hints)
 
 
 def _votes(row: Mapping[str, Any]) -> str:
@@ -262,15 +269,19 @@ def _limited(wanted: set[str]) -> str | None:
     return f"In {', '.join(sorted(wanted))}." if wanted else None
 
 
-def _for_you(radar: Radar, user_id: int, period: Period, notes: list[str]) -> Section | None:
-    """The recommender's papers of the period for the user (None: no recommender, or nothing to say)."""
+def _for_you(radar: Radar, user_id: int, period: Period, notes: list[str], hints: list[str]) -> Section | None:
+    """The recommender's papers of the period for the user (None: no recommender, or nothing to say).
+
+    At a cold start (too few saved papers) the recommender gives trending papers in the reader's
+    followed categories: a section then, after what the reader follows. Without followed categories
+    that would be the site's trending list again: no section, a hint instead."""
     try:
         from ..rank import recommend  # RECS: absent in a build without it, and then no section
     except ImportError:
         notes.append("for you: the recommender is not available")
         return None
     found: list[Any] = []
-    cold, reason = False, None
+    cold = False
     for day in period.days():
         try:
             answer = recommend.for_user(radar, user_id, day, FOR_YOU_MAX)
@@ -279,7 +290,12 @@ def _for_you(radar: Radar, user_id: int, period: Period, notes: list[str]) -> Se
             return None
         found.extend(answer.papers)
         cold = cold or bool(getattr(answer, "cold", False))
-        reason = reason or getattr(answer, "reason", None)
+    need = int(getattr(recommend, "MIN_POSITIVES", 3))
+    learn = f"Save or upvote at least {need} papers on the site and this digest picks papers for you, each saying why."
+    categories = sorted({f["value"] for f in radar.store.follows(user_id) if f["kind"] == "category"})
+    if cold and not categories:
+        hints.append(learn)
+        return None
     if not found:
         return None
     best: dict[str, Any] = {}
@@ -289,8 +305,8 @@ def _for_you(radar: Radar, user_id: int, period: Period, notes: list[str]) -> Se
     ordered = sorted(best.values(), key=_score, reverse=True) if len(period.days()) > 1 else list(best.values())
     items = [Item(r.paper if hasattr(r, "paper") else r, *_why(r)) for r in ordered]
     if cold:
-        note = reason or "Trending papers in the categories you follow, until your library has enough papers to learn from."
-        return Section("for_you", "For you", items, str(note))
+        return Section("for_you", "Trending in your categories", items,
+                       f"In {', '.join(categories)}. {learn}", cold=True)
     return Section("for_you", "For you", items, "Ranked by what you saved, upvoted and hid.")
 
 
@@ -438,6 +454,7 @@ def context(digest: Digest, base_url: str) -> dict[str, Any]:
         "trending": base_url + "/trending",
         "for_you": base_url + "/for-you",
         "count": len(digest.papers),
+        "hints": digest.hints,
     }
 
 

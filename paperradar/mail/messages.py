@@ -105,8 +105,8 @@ def subscription_confirmation(subscription: dict[str, Any], token: str, base_url
         str(subscription["email"]), f"Confirm your {SITE_NAME} {frequency} digest",
         "Confirm your subscription",
         [f"Someone, hopefully you, asked for {what} to be sent to {subscription['email']}.",
-         "Nothing will be sent until you confirm. If it was not you, ignore this mail: "
-         f"the link stops working in {expires_text(CONFIRM_LIFETIME)}."],
+         ("Nothing will be sent until you confirm. If it was not you, ignore this mail: "
+          f"the link stops working in {expires_text(CONFIRM_LIFETIME)}.")],
         base_url, button="Confirm the subscription", button_url=link(base_url, "/confirm", token),
         from_address=from_address)
 
@@ -114,8 +114,8 @@ def subscription_confirmation(subscription: dict[str, Any], token: str, base_url
 def signin_link(email: str, token: str, base_url: str, from_address: str | None = None) -> EmailMessage:
     return notice(
         email, f"Your {SITE_NAME} sign-in link", "Sign in",
-        [f"Use this link to sign in to {SITE_NAME} as {email}. It works once, for "
-         f"{expires_text(SIGNIN_LIFETIME)}.",
+        [(f"Use this link to sign in to {SITE_NAME} as {email}. It works once, for "
+          f"{expires_text(SIGNIN_LIFETIME)}."),
          "If you did not ask for it, ignore this mail: nobody can sign in without the link."],
         base_url, button="Sign in", button_url=link(base_url, "/login/link", token), from_address=from_address)
 
@@ -123,9 +123,9 @@ def signin_link(email: str, token: str, base_url: str, from_address: str | None 
 def password_reset(email: str, token: str, base_url: str, from_address: str | None = None) -> EmailMessage:
     return notice(
         email, f"Reset your {SITE_NAME} password", "Choose a new password",
-        [f"Someone, hopefully you, asked to reset the password of the {SITE_NAME} account {email}. "
-         f"The link works once, for {expires_text(RESET_LIFETIME)}; choosing a new password signs "
-         "out every other browser.",
+        [(f"Someone, hopefully you, asked to reset the password of the {SITE_NAME} account {email}. "
+          f"The link works once, for {expires_text(RESET_LIFETIME)}; choosing a new password signs "
+          "out every other browser."),
          "If it was not you, ignore this mail: your password stays as it is."],
         base_url, button="Choose a new password", button_url=link(base_url, "/reset", token),
         from_address=from_address)
@@ -135,8 +135,8 @@ def registration_confirmation(email: str, token: str, base_url: str,
                               from_address: str | None = None) -> EmailMessage:
     return notice(
         email, f"Confirm your {SITE_NAME} account", "Confirm your address",
-        [f"Someone, hopefully you, made a {SITE_NAME} account with the address {email}. The account "
-         "exists once you confirm: open the link and press the button.",
+        [(f"Someone, hopefully you, made a {SITE_NAME} account with the address {email}. The account "
+          "exists once you confirm: open the link and press the button."),
          f"If it was not you, ignore this mail: the link stops working in {expires_text(REGISTER_LIFETIME)}."],
         base_url, button="Confirm and sign in", button_url=link(base_url, "/register/confirm", token),
         from_address=from_address)
@@ -146,8 +146,8 @@ def already_registered(email: str, base_url: str, from_address: str | None = Non
     base = check_base_url(base_url)
     return notice(
         email, f"You already have a {SITE_NAME} account", "You already have an account",
-        [f"Someone, hopefully you, tried to make a {SITE_NAME} account with {email}, which has one "
-         "already. Nothing was changed.",
+        [(f"Someone, hopefully you, tried to make a {SITE_NAME} account with {email}, which has one "
+          "already. Nothing was changed."),
          "If you forgot your password, choose a new one or sign in with a link sent by mail:"],
         base_url, links=[("Sign in:", f"{base}/login"), ("Forgot your password:", f"{base}/reset")],
         from_address=from_address)

@@ -31,7 +31,7 @@ def _at(moment: datetime) -> str:
 
 
 def _token(row: Any) -> dict[str, Any]:
-    out = {k: row[k] for k in row.keys()}
+    out = dict(zip(row.keys(), row, strict=True))
     out["payload"] = orjson.loads(row["payload"])
     return out
 

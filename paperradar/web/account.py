@@ -287,6 +287,17 @@ def me_api(user: auth.SignedIn) -> Response:
     return JSON(me_json(user))
 
 
+@router.get("/api/whoami-v2", tags=["account"], summary="Who you are, as Hugging Face's whoami answers",
+            response_model=schemas.HfWhoami, responses=errors({401: ""}))
+def whoami_api(request: Request, user: auth.SignedIn) -> Response:
+    """Hugging Face's ``/api/whoami-v2`` for a personal API token, so that its client's
+    ``HfApi(endpoint=..., token=prt_...).whoami()`` tells whose token it is (401 for a bad one)."""
+    seen = auth.viewer(request)
+    return JSON({"type": "user", "id": str(user.id), "name": user.display_name, "fullname": user.name or
+                 user.display_name, "email": user.email, "isPro": False, "orgs": [],
+                 "auth": {"type": "access_token" if seen.via == "token" else "session"}})
+
+
 @router.get("/api/me/tokens", tags=["account"], summary="Your personal API tokens (never the tokens themselves)",
             response_model=schemas.Tokens, responses=errors({401: ""}))
 def tokens_api(request: Request, user: auth.SignedIn) -> Response:

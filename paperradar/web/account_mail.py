@@ -102,9 +102,9 @@ async def signin_link_request(request: Request) -> Response:
     base = need_mail(request)
     email = field(await request.form(), "email", max_chars=accounts.MAX_EMAIL + 50)
     message = messages.request_signin(store_of(request), email, base, sender(request))
-    if message is not None:
-        user = store_of(request).get_user(email)
-        send(request, "signin", message, user_id=user.id if user else None)
+    user = store_of(request).get_user(email)
+    if message is not None and user is not None:
+        send(request, "signin", message, user.email, user_id=user.id)
     return _check_inbox(request, "a sign-in link")
 
 
@@ -141,9 +141,9 @@ async def reset_request(request: Request) -> Response:
     base = need_mail(request)
     email = field(await request.form(), "email", max_chars=accounts.MAX_EMAIL + 50)
     message = messages.request_reset(store_of(request), email, base, sender(request))
-    if message is not None:
-        user = store_of(request).get_user(email)
-        send(request, "reset", message, user_id=user.id if user else None)
+    user = store_of(request).get_user(email)
+    if message is not None and user is not None:
+        send(request, "reset", message, user.email, user_id=user.id)
     return _check_inbox(request, "a link to choose a new password")
 
 
@@ -195,10 +195,10 @@ def registration_mailed(request: Request, email: str, name: str | None, password
     base = need_mail(request)
     message = messages.request_registration(store_of(request), email, name, password_hash, base, sender(request))
     if message is not None:
-        send(request, "register", message)
+        send(request, "register", message, email)
     return _page(request, "Check your inbox",
-                 [f"We mailed a link to {email}: the account is made when you open it and press its button "
-                  f"(it works for {messages.expires_text(messages.REGISTER_LIFETIME)})."],
+                 [(f"We mailed a link to {email}: the account is made when you open it and press its button "
+                   f"(it works for {messages.expires_text(messages.REGISTER_LIFETIME)}).")],
                  links=[("Back to the papers", "/")])
 
 

@@ -125,9 +125,11 @@ def create_app(radar: Radar, site_name: str = "paperradar", catch_up_index: bool
     # hf_api.paper_router (/api/papers/{id}) after the paper's /api/papers/{id}/similar and friends.
     from . import comments, follows, library, votes
     from . import account_mail, subscriptions  # the digest's subscriptions, account mails (issue 13)
+    from . import foryou  # /for-you, /api/me/for-you, the cold-start forms (issue 13)
 
     for router in (feed.router, hf_api.router, trending.router, search.router, account.router, votes.router,
                    comments.router, follows.router, library.router, subscriptions.router, account_mail.router,
+                   foryou.router,
                    papers.router, hf_api.paper_router,
                    browse.router, pages.feeds, meta.router):
         app.include_router(router)

@@ -388,10 +388,10 @@ def _collection_rows(store: Store, user_id: int, name: str) -> list[dict[str, An
 
 
 def scope_of(scope: str) -> tuple[str, str | None]:
-    """("following", None) or ("collection", NAME) from a stored scope."""
+    """("following", None), ("for-you", None) or ("collection", NAME) from a stored scope."""
     if scope.startswith("collection:"):
         return "collection", scope.removeprefix("collection:")
-    return "following", None
+    return ("for-you", None) if scope == "for-you" else ("following", None)
 
 
 def feed_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -405,13 +405,13 @@ def private_feed_url(request: Request, token: str) -> str:
 
 
 def new_feed(request: Request, user: User, scope: str | None, collection: str | None) -> tuple[dict[str, Any], str]:
-    """Make a private feed for ``scope`` (following, or collection with its name): (its row, its URL:
-    the only time the secret is shown)."""
-    scope = choice_param(scope, "scope", ("following", "collection"), None)
+    """Make a private feed for ``scope`` (following, for-you, or collection with its name): (its row, its
+    URL: the only time the secret is shown)."""
+    scope = choice_param(scope, "scope", ("following", "collection", "for-you"), None)
     if scope is None:
-        raise bad("scope is required: following or collection")
+        raise bad("scope is required: following, for-you or collection")
     store = store_of(request)
-    stored = "following"
+    stored = "for-you" if scope == "for-you" else "following"
     if scope == "collection":
         name = text_param(collection, "collection", 200)
         if name is None:
@@ -420,7 +420,7 @@ def new_feed(request: Request, user: User, scope: str | None, collection: str | 
             raise HTTPError(404, f"you have no collection named {name[:100]!r}")
         stored = f"collection:{name}"
     elif collection:
-        raise bad("collection: only a collection feed names one (scope is following)")
+        raise bad(f"collection: only a collection feed names one (scope is {scope})")
     if store.live_feed_tokens(user.id) >= MAX_FEEDS:
         raise HTTPError(409, f"you have {MAX_FEEDS} private feeds already: revoke some first")
     token = FEED_PREFIX + secrets.token_urlsafe(32)
@@ -451,7 +451,14 @@ class CollectionFeed(BaseModel):
         description="the collection's name")
 
 
-FeedRequest = Annotated[FollowingFeed | CollectionFeed, Field(discriminator="scope")]
+class ForYouFeed(BaseModel):
+    """A private Atom feed of /for-you (the newest day's papers ranked for you, each saying why)."""
+
+    model_config = ConfigDict(extra="forbid")
+    scope: Literal["for-you"]
+
+
+FeedRequest = Annotated[FollowingFeed | CollectionFeed | ForYouFeed, Field(discriminator="scope")]
 
 
 @router.get("/api/me/feeds", tags=["follows"], summary="Your private Atom feeds (never their secret URLs)",
@@ -487,7 +494,7 @@ def _revoke(request: Request, user: User, feed_id: str) -> dict[str, Any]:
 
 @router.post("/settings/feeds", include_in_schema=False)
 async def new_feed_form(request: Request, user: auth.Writer) -> Response:
-    """The settings page's "new feed link": fields scope (following, or collection:NAME from the
+    """The settings page's "new feed link": fields scope (following, for-you, or collection:NAME from the
     list, or collection with a collection field). Answers a page showing the URL once."""
     form = await request.form()
     scope, collection = field(form, "scope"), field(form, "collection", required=False, max_chars=300) or None
@@ -510,7 +517,7 @@ TOKEN = Param("token", "the secret of the feed's URL (from /settings or POST /ap
 FeedToken = documented(TOKEN, in_path=True)
 
 
-@router.get("/feeds/private/{token}.atom", tags=["feeds"], summary="Atom: a private feed (/following or a collection)",
+@router.get("/feeds/private/{token}.atom", tags=["feeds"], summary="Atom: a private feed (/following, /for-you or a collection)",
             response_class=AtomXml, responses={200: {"description": "an Atom feed (RFC 4287)"}}
             | errors({404: "no live feed with this secret: unknown, revoked, its collection gone, or its user "
                            "disabled"}, (TOKEN,)))
@@ -531,6 +538,11 @@ def private_feed(request: Request, token: FeedToken) -> Response:
             raise missing
         feed = atom.Feed(f"collection {name}", rows, f"/library/{quote(name, safe='')}",
                          f"the papers of your collection {name}")
+    elif kind == "for-you":
+        from .foryou import feed_rows  # (foryou builds on this module)
+
+        feed = atom.Feed("for you", feed_rows(request, user_id), "/for-you",
+                         "the newest day's papers ranked for you, each saying why")
     else:
         found_new = following.recent_papers(radar_of(request), store.follows(user_id),
                                             store.hidden_ids(user_id), FEED_ENTRIES)

@@ -39,6 +39,7 @@ from ..model import Paper
 from ..rank import feed as feeds
 from ..rank import recommend
 from ..rank.authors import author_papers
+from ..rank.ranked import Ranked
 from ..sources.detect import detect
 from ..store import Store, User
 from ..store.library import DEFAULT_COLLECTION
@@ -100,52 +101,49 @@ def newest_day(request: Request) -> date:
     return newest_day_of(store_of(request))
 
 
+_threadpools: Any = None
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's and scipy's BLAS use one thread. The ranking's products are small (a
+    day's few hundred papers against a library), and OpenBLAS's helper threads spin while they wait: on
+    two cores the default doubled the server's CPU time a request and its time p50 on the 115k database
+    (bench/foryou.py: 122 ms of CPU and 58 ms a page; with one thread 36 and 33). The setting is the
+    process's (threadpoolctl): a request that overlaps another may run with either, never with a wrong
+    answer."""
+    global _threadpools
+    if _threadpools is None:
+        from threadpoolctl import ThreadpoolController
+
+        _threadpools = ThreadpoolController()
+    return _threadpools.limit(limits=1, user_api="blas")
+
+
 def for_you(request: Request, user_id: int, day: date, limit: int) -> dict[str, Any]:
     """The ranking of ``day``'s papers for the user: the recommender's answer, without any paper the user
     hid (checked here again: the answer may come from a model cached before the paper was hidden)."""
     store = store_of(request)
-    found = recommend.for_user(radar_of(request), user_id, day, limit)
+    with one_blas_thread():
+        found = recommend.for_user(radar_of(request), user_id, day, limit)
     hidden = store.hidden_ids(user_id)
     papers = [r for r in found.papers if r["id"] not in hidden][:limit]
     followed = sorted(f["value"] for f in store.follows(user_id) if f["kind"] == "category")
     period = feeds.day(day)
-    return {"day": day, "limit": limit, "papers": papers, "cold": bool(found.cold),
-            "reason": getattr(found, "reason", None) or None, "positives": _positives(found),
-            "candidates": _candidates(found, papers), "categories": followed,
+    return {"day": day, "limit": limit, "papers": papers, "cold": found.cold, "reason": found.reason or None,
+            "positives": found.positives, "candidates": found.candidates, "categories": followed,
             "previous": period.previous().start, "next": period.next().start}
 
 
-def _positives(found: Any) -> int:
-    """How many positives the recommender had (the papers of the library, upvotes)."""
-    value = getattr(found, "positives", None)
-    if isinstance(value, int):
-        return value
-    return len(value) if value is not None else 0
-
-
-def _candidates(found: Any, papers: list[Any]) -> int:
-    value = getattr(found, "candidates", None)
-    if isinstance(value, int):
-        return value
-    return len(value) if value is not None else len(papers)
-
-
-def why_of(row: Any) -> dict[str, Any] | None:
-    """A paper's ``why`` as the JSON gives it: the saved papers it is near (each with its page) and the terms."""
-    why = row.get("why") if hasattr(row, "get") else None
+def why_of(row: Ranked) -> dict[str, Any] | None:
+    """A paper's ``why`` as the JSON gives it: the saved papers it is near (each with its page), the terms,
+    what it matches of the follows; None at cold start (trending, nothing learnt)."""
+    why = row.get("why")
     if not why:
         return None
     near = [{"id": n["id"], "title": n["title"], "similarity": round(float(n.get("similarity") or 0.0), 4),
              "url": paper_url(n["id"])} for n in why.get("near") or []]
-    return {"near": near, "terms": [str(t) for t in why.get("terms") or []]}
-
-
-def _score(row: Any) -> float:
-    for key in ("score", "trend"):
-        value = row.get(key)
-        if isinstance(value, int | float):
-            return round(float(value), 6)
-    return 0.0
+    return {"near": near, "terms": [str(t) for t in why.get("terms") or []],
+            "follows": [str(f) for f in why.get("follows") or []]}
 
 
 def api_url(day: date, limit: int | None = None) -> str:
@@ -153,23 +151,19 @@ def api_url(day: date, limit: int | None = None) -> str:
     return "/api/me/for-you" + query
 
 
-def page_url(day: date) -> str:
-    return f"/for-you?date={day.isoformat()}"
+def page_url(day: date, limit: int | None = None) -> str:
+    return f"/for-you?date={day.isoformat()}" + (f"&limit={limit}" if limit and limit != PER_PAGE else "")
 
 
 def body(data: dict[str, Any]) -> dict[str, Any]:
     """The JSON twin's answer."""
-    rows = [r.paper if hasattr(r, "paper") else r for r in data["papers"]]
+    rows = [r.paper for r in data["papers"]]
     return {"date": data["day"].isoformat(), "cold": data["cold"], "reason": data["reason"],
-            "positives": data["positives"], "min_positives": min_positives(), "categories": data["categories"],
+            "positives": data["positives"], "min_positives": recommend.MIN_POSITIVES, "categories": data["categories"],
             "limit": data["limit"], "total": len(data["papers"]),
             "previous": api_url(data["previous"], data["limit"]), "next": api_url(data["next"], data["limit"]),
-            "papers": [{**paper, "score": _score(r), "why": why_of(r)}
+            "papers": [{**paper, "score": float(r["score"]), "why": why_of(r)}
                        for paper, r in zip(papers_json(rows), data["papers"], strict=True)]}
-
-
-def min_positives() -> int:
-    return int(getattr(recommend, "MIN_POSITIVES", 3))
 
 
 # -- the page and its JSON twin ---------------------------------------------------------
@@ -197,17 +191,17 @@ def _page(request: Request, user: User, day: date, limit: int = PER_PAGE) -> Res
         context = start_context(request, day, data["categories"])
     label = f"{day:%A} {day.day} {day:%B %Y}"
     return render(request, "foryou.html", title=f"For you: {label}", papers=papers,
-                  json_url=api_url(day, limit), previous=page_url(data["previous"]), next=page_url(data["next"]),
-                  here=page_url(day), min_positives=min_positives(),
+                  json_url=api_url(day, limit), previous=page_url(data["previous"], limit), next=page_url(data["next"], limit),
+                  here=page_url(day, limit), min_positives=recommend.MIN_POSITIVES,
                   **{k: data[k] for k in ("day", "cold", "reason", "positives", "candidates", "categories")},
                   **context)
 
 
-def _why_card(row: Any) -> dict[str, Any] | None:
+def _why_card(row: Ranked) -> dict[str, Any] | None:
     why = why_of(row)
     if why is None:
         return None
-    return {"near": [n | {"title_html": tex_html(n["title"])} for n in why["near"]], "terms": why["terms"]}
+    return why | {"near": [n | {"title_html": tex_html(n["title"])} for n in why["near"]]}
 
 
 def start_context(request: Request, day: date, followed: list[str]) -> dict[str, Any]:
@@ -215,7 +209,7 @@ def start_context(request: Request, day: date, followed: list[str]) -> dict[str,
     already followed) as boxes, with their names."""
     week = feeds.week(day)
     counts = store_of(request).category_counts(week.start.isoformat(), week.end.isoformat(), CATEGORY_CHOICES)
-    choices = [(c, n) for c, n in counts]
+    choices = list(counts)
     shown = {c for c, _ in choices}
     choices += [(c, 0) for c in followed if c not in shown]
     return {"category_choices": choices, "category_names": {c: taxonomy.name(c) or "" for c, _ in choices},
@@ -355,12 +349,12 @@ def feed_rows(request: Request, user_id: int) -> list[dict[str, Any]]:
     data = for_you(request, user_id, newest_day(request), FEED_ENTRIES)
     rows = []
     for r in data["papers"]:
-        paper = dict(r.paper if hasattr(r, "paper") else r)
+        paper = dict(r.paper)
         rows.append({**paper, "abstract": f"{why_text(r, data['cold'])}\n\n{paper.get('abstract') or ''}"})
     return rows
 
 
-def why_text(row: Any, cold: bool) -> str:
+def why_text(row: Ranked, cold: bool) -> str:
     """Why, in words, for a feed entry."""
     why = why_of(row)
     if why is None:
@@ -370,4 +364,6 @@ def why_text(row: Any, cold: bool) -> str:
         parts.append("close to: " + "; ".join(n["title"] for n in why["near"]))
     if why["terms"]:
         parts.append("terms: " + ", ".join(why["terms"]))
+    if why["follows"]:
+        parts.append("you follow: " + "; ".join(why["follows"]))
     return "For you: " + " — ".join(parts) if parts else "For you"

@@ -42,6 +42,23 @@ class Me(Body):
     created_at: str
 
 
+class HfAuth(Body):
+    type: str = Field(description="access_token (a personal API token) or session (the sign-in cookie)")
+
+
+class HfWhoami(Body):
+    """Hugging Face's whoami answer, the fields its client reads."""
+
+    type: Literal["user"]
+    id: str
+    name: str = Field(description="the display name")
+    fullname: str
+    email: str
+    isPro: bool
+    orgs: list[Any]
+    auth: HfAuth
+
+
 class Token(Body):
     id: int
     label: str | None
@@ -640,6 +657,8 @@ class NearPaper(Body):
 class Why(Body):
     near: list[NearPaper] = Field(description="the two or three saved papers it is closest to")
     terms: list[str] = Field(description="the terms that weigh most for it in your model")
+    follows: list[str] = Field(description="what it matches of what you follow: author X, category cs.CL, "
+                                           "search 'Y'")
 
 
 class ForYouPaper(Paper):

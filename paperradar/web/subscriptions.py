@@ -33,6 +33,7 @@ thread so that the request answers at once.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Annotated, Any, Literal
@@ -91,11 +92,13 @@ def need_mail(request: Request) -> str:
     return check_base_url(radar_of(request).settings.base_url)
 
 
-def send(request: Request, kind: str, message: EmailMessage, user_id: int | None = None,
+def send(request: Request, kind: str, message: EmailMessage, recipient: str, user_id: int | None = None,
          subscription_id: int | None = None) -> None:
-    """Put a mail in the outbox and start delivering it (the request does not wait for the server)."""
+    """Put a mail for ``recipient`` in the outbox and start delivering it (the request does not wait
+    for the server). The recipient is given, not read back from the To header: an address that is
+    not ASCII is encoded there."""
     box = outbox(request)
-    box.enqueue(kind, message, subscription_id=subscription_id, user_id=user_id)
+    box.enqueue(kind, message, recipient, subscription_id=subscription_id, user_id=user_id)
     box.deliver_in_background()
 
 
@@ -131,7 +134,7 @@ def subscribe(request: Request, email: str, frequency: str, categories: Any) -> 
                                  confirmed=own)
     if done.confirm_token:
         message = messages.subscription_confirmation(done.subscription, done.confirm_token, base, sender(request))
-        send(request, "confirm", message, subscription_id=done.subscription["id"])
+        send(request, "confirm", message, done.subscription["email"], subscription_id=done.subscription["id"])
     return own
 
 
@@ -163,8 +166,8 @@ def subscribe_page(request: Request) -> Response:
 def _subscribe_form(request: Request, status: int = 200, message: str | None = None, email: str = "",
                     frequency: str = "daily", categories: str = "") -> Response:
     signed_in = auth.viewer(request).signed_in
-    paragraphs = ["A daily or weekly mail with the featured and trending papers, limited to the categories "
-                  "you name (or all of them). Every mail has a one-click unsubscribe link."]
+    paragraphs = [("A daily or weekly mail with the featured and trending papers, limited to the categories "
+                   "you name (or all of them). Every mail has a one-click unsubscribe link.")]
     if signed_in:
         paragraphs.append("With your account's address, it also brings papers for you (with why) and the new "
                           "papers of the authors, categories and searches you follow.")
@@ -176,7 +179,7 @@ def _subscribe_form(request: Request, status: int = 200, message: str | None = N
         {"label": "Categories (optional, e.g. cs.CL cs.LG)", "name": "categories", "type": "text",
          "value": categories, "maxlength": 500, "placeholder": "all categories"}]}
     return render(request, "mail_page.html", status=status, title="Subscribe", heading="Get papers by email",
-                  paragraphs=paragraphs, message=message, form=form)
+                  paragraphs=paragraphs, message=message, form=form, mail_on=False)  # (no second form below)
 
 
 @router.post("/subscribe", include_in_schema=False)
@@ -194,17 +197,24 @@ async def subscribe_form(request: Request) -> Response:
         return _subscribe_form(request, 400, exc.message, email, frequency, categories)
     if active:
         return render(request, "mail_page.html", title="Subscribed", heading="You are subscribed",
-                      paragraphs=[f"Your {frequency} digest goes to {email.strip().lower()}. Every mail has a "
-                                  "one-click unsubscribe link."], links=[("Back to the papers", "/")])
+                      paragraphs=[(f"Your {frequency} digest goes to {email.strip().lower()}. Every mail has "
+                                   "a one-click unsubscribe link.")], links=[("Back to the papers", "/")])
     return render(request, "mail_page.html", title="Check your inbox", heading="Check your inbox",
                   paragraphs=[CHECK_INBOX, "The link works for two days."], links=[("Back to the papers", "/")])
+
+
+# An address as the API takes it: one @, a dot in the domain, no space or control character (written
+# out: JSON Schema's \s and Python's differ); at most 254 characters (accounts.normalize_email's rules).
+_NOT_IN_ADDRESS = "@\\x00-\\x20\\x7f-\\x9f\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+EMAIL_PATTERN = f"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}]+\\.[^{_NOT_IN_ADDRESS}]+$"
 
 
 class SubscriptionRequest(BaseModel):
     """A digest subscription (``POST /api/subscriptions``)."""
 
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(max_length=accounts.MAX_EMAIL + 50, description="the address the digest goes to")
+    email: str = Field(description="the address the digest goes to", json_schema_extra={
+        "maxLength": accounts.MAX_EMAIL, "pattern": EMAIL_PATTERN})
     frequency: Literal["daily", "weekly"] = Field("daily", description="how often: daily or weekly")
     categories: list[Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z][A-Za-z-]*(\.[A-Za-z][A-Za-z-]*)?$")]] = (
         Field(default_factory=list, max_length=subscribers.MAX_CATEGORIES,
@@ -220,11 +230,14 @@ class SubscriptionAccepted(BaseModel):
 
 @router.post("/api/subscriptions", tags=["digest"], summary="Subscribe an address to the email digest",
              status_code=202, response_model=SubscriptionAccepted,
+             # The body is required (the route answers 400 without it); the parameter is optional only
+             # so that a site that does not mail answers its 403 first, whatever was sent.
+             openapi_extra={"requestBody": {"required": True}},
              responses=errors({400: "a field is not valid (the message names it)",
                                403: "this site does not send mail (no base URL or no SMTP server: the message "
                                     "says which), or a browser's request from another site, or a session's "
                                     "without its CSRF token"}))
-async def subscribe_api(request: Request, body: SubscriptionRequest | None = None) -> Response:
+async def subscribe_api(request: Request, body: SubscriptionRequest = None) -> Response:  # type: ignore[assignment]
     """Ask for the digest of the featured and trending papers (daily or weekly, optionally limited to
     categories) at an address. The address gets a confirmation link and nothing else until the link is
     followed (double opt-in). The answer is 202 with the same message whether the address was already
@@ -239,6 +252,8 @@ async def subscribe_api(request: Request, body: SubscriptionRequest | None = Non
     need_mail(request)  # (before the body's absence: a site that does not mail says so first)
     if body is None:
         raise HTTPError(400, "email is required: send {\"email\": \"you@example.org\"} as JSON")
+    if len(body.email) > accounts.MAX_EMAIL or not re.fullmatch(EMAIL_PATTERN, body.email):
+        raise HTTPError(400, f"email: not an address (name@example.org, without spaces): {body.email[:60]!r}")
     active = subscribe(request, body.email, body.frequency, body.categories)
     message = "subscribed: your digest goes to your account's address" if active else CHECK_INBOX
     return JSON({"message": message}, status_code=202)
@@ -267,12 +282,12 @@ def confirm(request: Request, token: str) -> Response:
     found = subscribers.confirm(store_of(request), _token(token))
     if found is None:
         return render(request, "mail_page.html", status=404, title="Link not valid", heading="This link is not valid",
-                      paragraphs=["It was used already, it expired (confirmation links work for two days), or it "
-                                  "is incomplete. Subscribe again to get a new one."],
+                      paragraphs=[("It was used already, it expired (confirmation links work for two days), "
+                                   "or it is incomplete. Subscribe again to get a new one.")],
                       links=[("Subscribe", "/subscribe")])
     return render(request, "mail_page.html", title="Subscribed", heading="You are subscribed",
-                  paragraphs=[f"The {found['frequency']} digest goes to {found['email']}. Every mail has a "
-                              "one-click unsubscribe link."], links=[("Back to the papers", "/")])
+                  paragraphs=[(f"The {found['frequency']} digest goes to {found['email']}. Every mail has a "
+                               "one-click unsubscribe link.")], links=[("Back to the papers", "/")])
 
 
 # -- unsubscribing -------------------------------------------------------------------------------------
