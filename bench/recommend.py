@@ -11,7 +11,9 @@ migrate or change the original):
 3. **ranking** the papers of one day (``--day``; default: the day of the last 60 days whose count is
    nearest 500): the first ranking of the day (its papers' term rows and vectors computed and kept,
    shared by every reader afterwards), then ``--rank-runs`` rankings with a trained model: the top 50
-   with why (what /for-you shows), and the scores alone (the order of every candidate).
+   with why (what /for-you shows), and the scores alone (the order of every candidate). The day's rows
+   are read once beforehand and handed to ``rank`` as ``for_user`` does (reading them is part of the
+   page's time, which bench/foryou.py measures).
 
 Prints p50/p90/p99/max and writes bench/results/recommend-*.json.
 
@@ -122,9 +124,10 @@ def main() -> None:
     print(f"train on {args.positives} positives: p50 {train['p50_ms']:.1f} ms, p90 {train['p90_ms']:.1f}, "
           f"p99 {train['p99_ms']:.1f}, max {train['max_ms']:.1f} ({train['runs']} runs)", flush=True)
 
-    candidates = [r["rowid"] for r in rec.day_papers(store, day) if r["rowid"] not in set(model.positives.tolist())]
+    listed = [r for r in rec.day_papers(store, day) if r["rowid"] not in set(model.positives.tolist())]
+    candidates = [r["rowid"] for r in listed]
     started = time.perf_counter()
-    rec.rank(radar, model, candidates, limit=50)
+    rec.rank(radar, model, candidates, limit=50, rows=listed)
     first_rank_ms = (time.perf_counter() - started) * 1000
     print(f"first ranking of the day ({len(candidates)} candidates: term rows and vectors made and kept): "
           f"{first_rank_ms:.0f} ms", flush=True)
@@ -134,7 +137,7 @@ def main() -> None:
         ms = []
         for _ in range(args.rank_runs):
             started = time.perf_counter()
-            rec.rank(radar, model, candidates, limit=limit, explain=explain)
+            rec.rank(radar, model, candidates, limit=limit, explain=explain, rows=listed)
             ms.append((time.perf_counter() - started) * 1000)
         results[name] = percentiles(ms)
         r = results[name]

@@ -89,7 +89,7 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 class Tuning:
     """Every constant of the ranking, in one place (what ``eval recs`` measured; see the module doc)."""
 
-    C: float = 0.1  # SVM regularisation (0.01 to 1 measured within 0.005 MRR)
+    C: float = 0.1  # SVM regularisation (0.01 to 1: the same MRR to three decimals; see the docs)
     idf_power: float = 1.5
     title_repeat: int = 2
     vector: float = 0.2  # weight of the best nearest-saved-paper z-score (SVM score has weight 1)
@@ -429,7 +429,8 @@ def train(radar: Radar, positives: list[int], negatives: list[int], signals_: Si
     bg = _background(radar, tuning)
     store = radar.store
     pos = np.array(list(dict.fromkeys(positives)), dtype=np.int64)
-    hid = np.array([n for n in dict.fromkeys(negatives) if n not in set(pos.tolist())], dtype=np.int64)
+    given = set(pos.tolist())
+    hid = np.array([n for n in dict.fromkeys(negatives) if n not in given], dtype=np.int64)
     rows = store.rows(list(map(int, np.concatenate([pos, hid]))))
     pos = np.array([r for r in pos if int(r) in rows], dtype=np.int64)
     hid = np.array([r for r in hid if int(r) in rows], dtype=np.int64)
@@ -522,6 +523,7 @@ def rank(radar: Radar, model: Model, candidates: list[int], limit: int | None = 
     bg = _background(radar, model.tuning)
     if model.generation != bg.generation:
         raise StaleModel("the model was trained against an older background: train it again")
+    rows = list(rows) if rows is not None else None
     positives = set(model.positives.tolist())
     want = [c for c in dict.fromkeys(candidates) if c not in positives]
     if not want:
@@ -536,10 +538,13 @@ def rank(radar: Radar, model: Model, candidates: list[int], limit: int | None = 
     order = np.lexsort((batch.rowids[idx], -score))  # ties: the older rowid first
     if limit is not None:
         order = order[:limit]
+    # the papers as they are now: a cached batch's rows keep their text, but votes change upvotes
+    chosen = [int(batch.rowids[idx[i]]) for i in order]
+    fresh = {r["rowid"]: r for r in rows} if rows is not None else radar.store.rows(chosen)
     out = []
     explain = len(order) if explain is None else explain
     for k, i in enumerate(order):
-        row = batch.rows[int(batch.rowids[idx[i]])]
+        row = fresh.get(chosen[k]) or batch.rows[chosen[k]]
         extra: dict[str, Any] = {"score": round(float(score[i]), 4)}
         if k < explain:
             extra["why"] = _why(model, batch, int(idx[i]), weights)
@@ -756,8 +761,7 @@ def for_user(radar: Radar, user_id: int, day: date, limit: int = DEFAULT_LIMIT) 
     store = radar.store
     sig = signals(store, user_id)
     exclude = sig.exclude
-    listed = day_papers(store, day)
-    candidates = [r for r in listed if r["rowid"] not in exclude]
+    candidates = [r for r in day_papers(store, day) if r["rowid"] not in exclude]
     n = len(sig.positives)
     if n < MIN_POSITIVES:
         return _cold(radar, sig, day, limit, len(candidates))
@@ -766,10 +770,10 @@ def for_user(radar: Radar, user_id: int, day: date, limit: int = DEFAULT_LIMIT) 
         papers = rank(radar, model, [r["rowid"] for r in candidates], limit, rows=candidates)
     except StaleModel:  # the background was remade meanwhile (the store grew): once more, retrained
         papers = rank(radar, model_for(radar, user_id, sig), [r["rowid"] for r in candidates], limit, rows=candidates)
-    what = [f"{sig.saved} saved" if sig.saved else "", f"{sig.upvoted} upvoted" if sig.upvoted else "",
-            f"{len(sig.negatives)} hidden" if sig.negatives else ""]
-    reason = (f"{len(candidates)} papers of {day.isoformat()} ranked by a model of your "
-              f"{', '.join(w for w in what if w)} papers")
+    what = " and ".join(w for w in (f"{sig.saved} saved" if sig.saved else "",
+                                    f"{sig.upvoted} upvoted" if sig.upvoted else "") if w)
+    hidden = f" and the {len(sig.negatives)} you hid" if sig.negatives else ""
+    reason = f"{len(candidates)} papers of {day.isoformat()} ranked by a model of your {what} papers{hidden}"
     return ForYou(papers, False, reason, day.isoformat(), n, len(candidates))
 
 
