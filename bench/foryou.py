@@ -16,7 +16,7 @@ Works on a copy of ``--db`` (the accounts it adds never touch the original) made
 and reports the app's own time (``Server-Timing``) p50/p90/p99, and the client's round trip; then, in
 this process, ``recommend.for_user`` alone for the same members (the model cached), to show the
 recommender's share of the page's time, with BLAS on one thread as /for-you runs it
-(``web.foryou.one_blas_thread``) and with the library's default threads. The day
+(``rank.recommend.one_blas_thread``) and with the library's default threads. The day
 (``--day``) defaults to the busiest listing day of the last 60 days in the database (a day's "~500
 candidates"). Results go to bench/results/foryou-*.json.
 
@@ -215,12 +215,10 @@ def measure(base: str, members: list[dict], cold: dict, day: str, requests: int,
 
 def in_process(db: Path, members: list[dict], day: str, requests: int) -> dict:
     """``recommend.for_user`` alone, in this process, the model cached: the recommender's share of the page."""
-    from contextlib import nullcontext
     from datetime import date
 
     from paperradar.app import Radar
     from paperradar.rank import recommend
-    from paperradar.web.foryou import one_blas_thread
 
     radar = Radar.open(str(db))
     out = {}
@@ -228,12 +226,11 @@ def in_process(db: Path, members: list[dict], day: str, requests: int) -> dict:
         when = date.fromisoformat(day)
         for m in members:  # train, and read the day's candidates once
             recommend.for_user(radar, m["user"], when, 50)
-        for name, context in (("one_blas_thread", one_blas_thread), ("default_threads", nullcontext)):
+        for name, one_thread in (("one_blas_thread", True), ("default_threads", False)):
             took, cpu, process = [], [], time.process_time()
             for i in range(requests):
                 t0, c0 = time.perf_counter(), time.thread_time()
-                with context():
-                    recommend.for_user(radar, members[i % len(members)]["user"], when, 50)
+                recommend.for_user(radar, members[i % len(members)]["user"], when, 50, one_thread=one_thread)
                 took.append((time.perf_counter() - t0) * 1000)
                 cpu.append((time.thread_time() - c0) * 1000)
             out[name] = {"for_user_ms": summary(took), "for_user_thread_cpu_ms": summary(cpu),

@@ -199,3 +199,13 @@ def test_architecture_walks_name_real_functions_and_files() -> None:
     assert len(checked) > 60
     problems = [f"{t}: {why}" for t in sorted(checked) if (why := _check_name(t))]
     assert not problems, problems
+
+
+def test_architecture_names_every_module() -> None:
+    """The map is whole: every module is named (a format parser is found through ``FORMATS``)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    modules = [p for p in (ROOT / "paperradar").rglob("*.py")
+               if not p.name.startswith("__") and "sources" not in p.relative_to(ROOT).parts]
+    assert len(modules) > 80
+    missing = [str(p.relative_to(ROOT)) for p in sorted(modules) if not re.search(rf"[`/]{re.escape(p.name)}`", text)]
+    assert not missing, f"modules the map does not name: {missing}"

@@ -9,7 +9,8 @@ import pytest
 from conftest import shared
 from helpers import cli
 
-from paperradar.eval.csfcube import EvalError, evaluate, load_queries, table
+from paperradar.eval.corpus import EvalError
+from paperradar.eval.csfcube import evaluate, load_queries, table
 
 N_QUERIES = 3
 

@@ -133,7 +133,7 @@ def _short(title: str, width: int = 60) -> str:
 
 
 def cmd_eval_recs(radar: Radar | None, args: argparse.Namespace) -> int:
-    from ..eval.csfcube import EvalError
+    from ..eval.corpus import EvalError
     from ..eval.recs import evaluate, text
 
     try:

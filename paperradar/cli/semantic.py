@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from ..app import Radar
 from ..present import paper_json
 from ..rank.facets import FACETS
-from ..app import Radar
 from ..rank.fusion import MODES
 from .common import emit_json, positive, print_paper
 
@@ -112,7 +112,8 @@ def cmd_similar(radar: Radar, args: argparse.Namespace) -> int:
 
 
 def cmd_eval(radar: Radar | None, args: argparse.Namespace) -> int:
-    from ..eval.csfcube import EvalError, evaluate, table
+    from ..eval.corpus import EvalError
+    from ..eval.csfcube import evaluate, table
 
     try:
         result = evaluate(args.dir, facets=not args.no_facets, progress=not args.no_progress and sys.stderr.isatty())

@@ -14,26 +14,18 @@ behind ``paperradar similar``: nothing here knows a query, an id or a label.
 from __future__ import annotations
 
 import csv
-import json
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..app import Radar
-from ..importer import run_import
 from ..rank.search import MODES
 from ..rank.similar import ranking
-from ..store import SQLiteStore
+from .corpus import EvalError, imported, json_lines
 from .metrics import average_precision, mean, ndcg_pct, ranked_gains
 
 CUT_PCT = 20.0
 RELEVANT = 2.0
-
-
-class EvalError(ValueError):
-    """The evaluation folder is missing a file or holds a bad line (the message names it)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,7 @@ class Query:
 def load_queries(folder: Path) -> tuple[list[Query], dict[str, dict[str, float]]]:
     """The queries and graded judgements of a CSFCube folder."""
     queries = []
-    for line_no, row in _json_lines(folder / "queries.jsonl"):
+    for line_no, row in json_lines(folder / "queries.jsonl"):
         try:
             queries.append(Query(str(row["query_id"]), str(row["paper_id"]), str(row["facet"]),
                                  [str(c) for c in row["candidates"]]))
@@ -77,16 +69,9 @@ def evaluate(folder: str | Path, facets: bool = True, progress: bool = False) ->
     if not corpus.is_file():
         raise EvalError(f"no corpus.jsonl in {folder}")
     queries, grades = load_queries(folder)
-    with tempfile.TemporaryDirectory(prefix="paperradar-eval-") as tmp:
-        radar = Radar(SQLiteStore(Path(tmp) / "eval.db"))
-        try:
-            summary = run_import(radar, [str(corpus)], fmt="jsonl", progress=progress)
-            if summary.exit_code == 2 or radar.store.count() == 0:
-                raise EvalError(f"{corpus}: nothing could be imported ({'; '.join(summary.errors) or 'no papers'})")
-            radar.refresh(embed=True, progress=progress)
-            return _score(radar, queries, grades, facets)
-        finally:
-            radar.close()
+    with imported(corpus, "jsonl", progress) as radar:
+        radar.refresh(embed=True, progress=progress)
+        return _score(radar, queries, grades, facets)
 
 
 def _score(
@@ -135,20 +120,3 @@ def table(result: dict[str, Any]) -> str:
     out = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
            for line in lines]
     return "\n".join(out) + f"\n({result['queries']} queries)"
-
-
-def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        with path.open(encoding="utf-8") as f:
-            for line_no, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError as exc:
-                    raise EvalError(f"{path}, line {line_no}: not JSON ({exc})") from None
-                if not isinstance(row, dict):
-                    raise EvalError(f"{path}, line {line_no}: not a JSON object")
-                yield line_no, row
-    except OSError as exc:
-        raise EvalError(f"cannot read {path}: {exc.strerror or exc}") from None

@@ -17,22 +17,16 @@ Nothing here knows a task, a user or an id: the set is read from DIR.
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..app import Radar
-from ..importer import run_import
 from ..index.embed import EmbedReport, embed_documents, model_key
 from ..rank.recommend import DEFAULT, Tuning, UnknownPapers, recommend_library
-from ..store import SQLiteStore
-from .csfcube import EvalError
+from .corpus import EvalError, imported, json_lines
 from .metrics import mean
 
 CUT = 10
@@ -54,7 +48,7 @@ def load_tasks(folder: Path) -> list[Task]:
     """The tasks of DIR/tasks.jsonl (EvalError naming the line when one is malformed)."""
     path = folder / "tasks.jsonl"
     tasks = []
-    for line_no, row in _json_lines(path):
+    for line_no, row in json_lines(path):
         try:
             library, relevant = row["library"], row["relevant"]
             if not isinstance(library, list) or not isinstance(relevant, list):
@@ -81,23 +75,16 @@ def evaluate(folder: str | Path, progress: bool = False, tuning: Tuning = DEFAUL
     folder = Path(folder)
     corpus = corpus_path(folder)
     tasks = load_tasks(folder)
-    with tempfile.TemporaryDirectory(prefix="paperradar-eval-") as tmp:
-        radar = Radar(SQLiteStore(Path(tmp) / "eval.db"))
-        try:
-            started = time.perf_counter()
-            summary = run_import(radar, [str(corpus)], progress=progress)  # format detected: arXiv listing lines
-            if summary.exit_code == 2 or radar.store.count() == 0:
-                raise EvalError(f"{corpus}: nothing could be imported ({'; '.join(summary.errors) or 'no papers'})")
-            imported = time.perf_counter() - started
-            embedded = _embed(radar, progress) if embed else {"papers": 0, "seconds": 0.0}
-            result, rankings = score(radar, tasks, tuning, progress)
-            result["timing"] = {"import_seconds": round(imported, 1), "embed_seconds": embedded["seconds"],
-                                "embedded_papers": embedded["papers"], **result["timing"]}
-            result["papers"] = radar.store.count()
-            result["tuning"] = asdict(tuning)
-            return result, rankings
-        finally:
-            radar.close()
+    started = time.perf_counter()
+    with imported(corpus, progress=progress) as radar:  # format detected: arXiv listing lines
+        import_seconds = time.perf_counter() - started
+        embedded = _embed(radar, progress) if embed else {"papers": 0, "seconds": 0.0}
+        result, rankings = score(radar, tasks, tuning, progress)
+        result["timing"] = {"import_seconds": round(import_seconds, 1), "embed_seconds": embedded["seconds"],
+                            "embedded_papers": embedded["papers"], **result["timing"]}
+        result["papers"] = radar.store.count()
+        result["tuning"] = asdict(tuning)
+        return result, rankings
 
 
 def _embed(radar: Radar, progress: bool) -> dict[str, Any]:
@@ -167,21 +154,3 @@ def text(result: dict[str, Any]) -> str:
                      f"{t['embed_seconds']:.1f}s, ranking {t['rank_seconds']:.1f}s "
                      f"({t['ms_per_task']:.0f} ms per task, training included)")
     return "\n".join(lines)
-
-
-def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
-            for line_no, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError as exc:
-                    raise EvalError(f"{path}, line {line_no}: not JSON ({exc})") from None
-                if not isinstance(row, dict):
-                    raise EvalError(f"{path}, line {line_no}: not a JSON object")
-                yield line_no, row
-    except OSError as exc:
-        raise EvalError(f"cannot read {path}: {exc.strerror or exc}") from None

@@ -50,6 +50,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -755,9 +756,33 @@ def model_for(radar: Radar, user_id: int, sig: Signals | None = None) -> Model:
     return model
 
 
-def for_user(radar: Radar, user_id: int, day: date, limit: int = DEFAULT_LIMIT) -> ForYou:
+_threadpools: Any = None
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's and scipy's BLAS use one thread. The ranking's products are small (a
+    day's few hundred papers against a library), and OpenBLAS's helper threads spin while they wait: on
+    two cores the default doubled the server's CPU time a request and its time p50 on the 115k database
+    (bench/foryou.py: 122 ms of CPU and 58 ms a page; with one thread 36 and 33). The setting is the
+    process's (threadpoolctl): a call that overlaps another may run with either, never with a wrong
+    answer."""
+    global _threadpools
+    if _threadpools is None:
+        from threadpoolctl import ThreadpoolController
+
+        _threadpools = ThreadpoolController()
+    return _threadpools.limit(limits=1, user_api="blas")
+
+
+def for_user(radar: Radar, user_id: int, day: date, limit: int = DEFAULT_LIMIT, one_thread: bool = True) -> ForYou:
     """``day``'s papers for the reader: ranked by their model, each with why; with fewer than
-    :data:`MIN_POSITIVES` positives, the trending papers in their followed categories (``cold``)."""
+    :data:`MIN_POSITIVES` positives, the trending papers in their followed categories (``cold``). BLAS runs
+    on one thread (:func:`one_blas_thread`) unless ``one_thread`` is false (the benchmark's comparison)."""
+    with one_blas_thread() if one_thread else nullcontext():
+        return _for_user(radar, user_id, day, limit)
+
+
+def _for_user(radar: Radar, user_id: int, day: date, limit: int) -> ForYou:
     store = radar.store
     sig = signals(store, user_id)
     exclude = sig.exclude

@@ -101,30 +101,11 @@ def newest_day(request: Request) -> date:
     return newest_day_of(store_of(request))
 
 
-_threadpools: Any = None
-
-
-def one_blas_thread() -> Any:
-    """A context in which numpy's and scipy's BLAS use one thread. The ranking's products are small (a
-    day's few hundred papers against a library), and OpenBLAS's helper threads spin while they wait: on
-    two cores the default doubled the server's CPU time a request and its time p50 on the 115k database
-    (bench/foryou.py: 122 ms of CPU and 58 ms a page; with one thread 36 and 33). The setting is the
-    process's (threadpoolctl): a request that overlaps another may run with either, never with a wrong
-    answer."""
-    global _threadpools
-    if _threadpools is None:
-        from threadpoolctl import ThreadpoolController
-
-        _threadpools = ThreadpoolController()
-    return _threadpools.limit(limits=1, user_api="blas")
-
-
 def for_you(request: Request, user_id: int, day: date, limit: int) -> dict[str, Any]:
     """The ranking of ``day``'s papers for the user: the recommender's answer, without any paper the user
     hid (checked here again: the answer may come from a model cached before the paper was hidden)."""
     store = store_of(request)
-    with one_blas_thread():
-        found = recommend.for_user(radar_of(request), user_id, day, limit)
+    found = recommend.for_user(radar_of(request), user_id, day, limit)
     hidden = store.hidden_ids(user_id)
     papers = [r for r in found.papers if r["id"] not in hidden][:limit]
     followed = sorted(f["value"] for f in store.follows(user_id) if f["kind"] == "category")
