@@ -14,9 +14,10 @@ Works on a copy of ``--db`` (a database with document vectors: the 115k-paper on
    design) and times it: the whole run, the making of the digests (until the child says how many it
    made), the delivery.
 
-It reports the seconds (target: at most 60 for 1,000 subscribers), the child's JSON report, and what the
-server received: messages, their size, how many have a "For you" part (only where the recommender,
-``paperradar/rank/recommend.py``, is there) and a "From what you follow" part. The day (``--day``) defaults
+It reports the seconds (target: at most 60 for 1,000 subscribers), the load average before and after the
+child's run (the machine may be shared), the child's JSON report, and what the server received: messages,
+their size, how many have a "For you" part (only where the recommender, ``paperradar/rank/recommend.py``,
+is there) and a "From what you follow" part (their headings' lines in the text part). The day (``--day``) defaults
 to the newest day with featured papers. Results go to bench/results/digest-*.json.
 
     python bench/digest.py --db /tmp/benchdb/semantic.db
@@ -167,8 +168,9 @@ def received(sink: Sink) -> dict:
         message = message_from_bytes(data, policy=policy.default)
         text = message.get_body(preferencelist=("plain",))
         content = text.get_content() if text is not None else ""
-        for_you += "For you" in content
-        following += "From what you follow" in content
+        # the text part's section headings, a line each in capitals ("FOR YOU")
+        for_you += re.search(r"(?mi)^for you\r?$", content) is not None
+        following += re.search(r"(?mi)^from what you follow\r?$", content) is not None
     recipients = [r for r, _ in sink.messages]
     return {"messages": len(sizes), "distinct_recipients": len(set(recipients)),
             "members_with_for_you": for_you, "with_following": following,
@@ -206,19 +208,23 @@ def main() -> None:
         sink = Sink()
         controller = Controller(sink, hostname="127.0.0.1", port=free_port(), data_size_limit=0)
         controller.start()
+        load_before = os.getloadavg()  # the machine is shared: the times mean little without it
         try:
             timing = run(db, setup["day"], controller.port, work)
         finally:
             controller.stop()
+        load_after = os.getloadavg()
         recommender = (ROOT / "paperradar" / "rank" / "recommend.py").exists()
         result = {"setup": setup, "run": timing, "received": received(sink), "recommender": recommender,
-                  "target_s": 60, "load_average": os.getloadavg()}
+                  "target_s": 60, "load_average_before": load_before, "load_average_after": load_after}
         path = save("digest", result)
         got = result["received"]
         print(f"{got['messages']} digests in {timing['total_s']} s (made in {timing['making_s']} s, sent in "
               f"{timing['sending_s']} s); {got['members_with_for_you']} with a for-you part"
               + ("" if recommender else " (no recommender in this build)")
-              + f", {got['with_following']} with followed papers; mean {got['mean_kb']} KB; {path}")
+              + f", {got['with_following']} with followed papers; mean {got['mean_kb']} KB; load average "
+              f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} "
+              f"after; {path}")
     finally:
         if temporary is not None:
             temporary.cleanup()

@@ -455,6 +455,99 @@ def test_categories_limit_featured_and_trending_and_an_empty_digest_is_no_mail(s
     assert (Period("weekly", DAY).start, Period("weekly", DAY).end) == (date(2025, 3, 17), date(2025, 3, 23))
 
 
+# -- what a run's digests share (mail/digest.py: Shared) ---------------------------------------------
+
+
+def shared_sections(digest: digests.Digest) -> dict[str, list[str]]:
+    return {s.key: [i.id for i in s.items] for s in digest.sections if s.key in ("featured", "trending")}
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, calls: dict[str, int]) -> None:
+    """Count the calls of ``owner.name`` in ``calls[name]``."""
+    real = getattr(owner, name)
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls[name] = calls.get(name, 0) + 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+
+
+def test_subscribers_with_the_same_categories_share_one_section_and_other_categories_get_their_own(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    period = Period("weekly", DAY)
+    subs = [{"id": 900 + i, "email": f"shared{i}@example.org", "user": None, "categories": cats,
+             "unsubscribe_token": f"shared-{i}"} for i, cats in enumerate((["cs.CL"], ["cs.cl"], ["cs.CV"]))]
+    alone = [gather(site.radar, sub, period) for sub in subs]  # each made by itself: what it must list
+    calls: dict[str, int] = {}
+    counting(monkeypatch, site.store, "featured_papers", calls)
+    counting(monkeypatch, digests.trends, "trending", calls)
+    shared = digests.Shared()
+    made = [gather(site.radar, sub, period, shared=shared) for sub in subs]
+    assert calls == {"featured_papers": 1, "trending": 1}  # read once for the run, not once a subscriber
+    assert [shared_sections(d) for d in made] == [shared_sections(d) for d in alone]
+    same, other = shared_sections(made[0]), shared_sections(made[2])
+    assert same["trending"] and same == shared_sections(made[1])  # cs.CL and cs.cl: one selection
+    assert other["trending"] and other != same  # cs.CV: its own lists
+    assert all("cs.CV" in site.store.get(i)["categories"] for i in other["trending"])  # type: ignore[index]
+    cl, cv = frozenset({"cs.cl"}), frozenset({"cs.cv"})
+    assert shared.lists(site.radar, period, cl) is shared.lists(site.radar, period, cl)
+    assert shared.lists(site.radar, period, cv) is not shared.lists(site.radar, period, cl)
+
+
+def test_digest_send_reads_the_shared_lists_once_per_run(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperradar.mail.subscribers import queue_digests
+
+    for name in ("once-a", "once-b"):
+        site.store.add_subscription(f"{name}@example.org", "daily", [], None, None, None, f"tok-{name}")
+    calls: dict[str, int] = {}
+    counting(monkeypatch, digests.trends, "trending", calls)
+    made: list[str] = []
+    outbox = SimpleNamespace(sender=SENDER, enqueue=lambda kind, message, to, **_: made.append(to) or len(made))
+    for run in (1, 2):  # an outbox that keeps nothing: every subscriber is due in both runs
+        report = queue_digests(site.radar, outbox, [Period("daily", date(2025, 3, 18))], ORIGIN)  # type: ignore[arg-type]
+        assert report.made >= 2 and not report.errors, report
+        assert calls == {"trending": run}  # once a run, not once a subscriber
+    assert {"once-a@example.org", "once-b@example.org"} <= set(made)
+
+
+def test_a_runs_shared_lists_hold_for_that_run_and_period_only(site: Site) -> None:
+    sub = {"id": 910, "email": "runs@example.org", "user": None, "categories": [], "unsubscribe_token": "runs"}
+    first = digests.Shared()
+    days = [gather(site.radar, sub, Period("daily", d), shared=first) for d in (date(2025, 3, 19), DAY)]
+    assert [shared_sections(d) for d in days] == [
+        shared_sections(gather(site.radar, sub, Period("daily", d))) for d in (date(2025, 3, 19), DAY)]
+    quiet = Period("daily", date(2023, 1, 2))  # a day with nothing featured
+    assert "featured" not in shared_sections(gather(site.radar, sub, quiet, shared=first))
+    site.store.add_featured(HOSTILE_ID, "2023-01-02")  # featured after the run read that day
+    assert "featured" not in shared_sections(gather(site.radar, sub, quiet, shared=first))  # the run: as it read
+    assert shared_sections(gather(site.radar, sub, quiet, shared=digests.Shared()))["featured"] == [HOSTILE_ID]
+
+
+def test_readers_following_the_same_author_share_one_lookup_each_with_their_own_hidden_papers(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = hostile_setup(site)  # follows the hostile paper's first author and cs.CR
+    store = site.store
+    other = store.get_user("same-follows@example.org") or add_member(store, "same-follows@example.org").user
+    for follow in store.follows(int(first["user"])):
+        store.add_follow(other.id, follow["kind"], follow["value"], follow.get("filters"))
+    store.hide_paper(other.id, HOSTILE_ID)
+    second, _ = store.add_subscription(other.email, "daily", [], other.id, None, None, "tok-same-follows")
+    period = Period("daily", date(2025, 3, 19))
+
+    def following(digest: digests.Digest) -> list[tuple[str, list[str]]]:
+        return [(i.id, i.why) for s in digest.sections if s.key == "following" for i in s.items]
+
+    alone = [following(gather(site.radar, sub, period)) for sub in (first, second)]
+    calls: dict[str, int] = {}
+    counting(monkeypatch, digests, "new_papers", calls)
+    shared = digests.Shared()
+    made = [following(gather(site.radar, sub, period, shared=shared)) for sub in (first, second)]
+    assert calls == {"new_papers": 2}  # the author and the category, once each for both readers
+    assert made == alone
+    assert HOSTILE_ID in [i for i, _ in made[0]] and HOSTILE_ID not in [i for i, _ in made[1]]
+
+
 # -- the HTML part in a real browser ----------------------------------------------------------------
 
 

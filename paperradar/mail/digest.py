@@ -34,6 +34,19 @@ A subscription's categories limit sections 3 and 4 (a paper in any of them,
 primary or cross-listed); the personal sections 1 and 2 follow the reader's
 own signals instead. Nothing to show in any section: no mail (None).
 
+**What the digests of a run share** (:class:`Shared`): sections 3 and 4 are
+the same for every subscriber of a period with the same categories, and the
+follows of many readers are the same author, category or search. A thousand
+digests reading them again each is most of a run's time, so ``digest send``
+(:func:`paperradar.mail.subscribers.queue_digests`) makes one :class:`Shared`
+per run: the featured and trending lists are read once per (frequency,
+period, category selection), each follow's papers once per (follow, period),
+and each shared paper's card once. It lives for that run only (the next run,
+and ``serve --sync``'s next day, read the store afresh), and its clock is the
+run's start: the trending list of a period not over yet is as of that
+moment for every subscriber of the run. Every digest lists what it listed
+when made alone (:func:`gather` without one makes its own).
+
 **The message** (RFC 5322 + 2369 + 8058): ``multipart/alternative`` with the
 plain text first and the HTML last (clients show the last they can). The
 HTML carries its looks in ``style`` attributes only: mail clients drop
@@ -55,6 +68,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.headerregistry import Address
@@ -68,7 +82,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..app import Radar
 from ..citation import links as paper_links
 from ..rank import trending as trends
-from ..rank.following import new_papers, stamp
+from ..rank.following import Match, Reason, new_papers, reason, stamp
 from ..rank.fusion import NotEmbedded
 
 FREQUENCIES = ("daily", "weekly")
@@ -76,6 +90,7 @@ FEATURED_MAX = 10
 TRENDING_MAX = 10
 FOR_YOU_MAX = 10
 FOLLOWING_MAX = 15
+FOLLOWING_FETCH = 10_000  # a follow's new papers read before the period's are picked
 FETCH = 500  # featured / trending papers read before the categories filter
 EXCERPT_CHARS = 240
 SHOWN_AUTHORS = 4
@@ -164,6 +179,8 @@ class Item:
     row: Mapping[str, Any]
     why: list[str] = field(default_factory=list)
     near: list[dict[str, Any]] = field(default_factory=list)  # for you: the saved papers it is close to
+    # its card per base URL: an item of a shared section is shown in many mails of a run, made once
+    cards: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -212,15 +229,90 @@ def categories_of(subscription: Mapping[str, Any]) -> list[str]:
     return [str(c) for c in value if str(c).strip()]
 
 
-def _in_categories(row: Mapping[str, Any], wanted: set[str]) -> bool:
+def _in_categories(row: Mapping[str, Any], wanted: AbstractSet[str]) -> bool:
     return not wanted or any(c.lower() in wanted for c in row.get("categories") or [])
 
 
-def gather(radar: Radar, subscription: Mapping[str, Any], period: Period, now: datetime | None = None) -> Digest:
-    """The sections of ``subscription``'s digest for ``period`` (see the module docstring)."""
+class Shared:
+    """The parts of a run's digests that many subscribers share, each made once (see the module
+    docstring). Make one per run and drop it with the run: nothing in it is ever refreshed.
+    ``now`` (default: when it is made) is the run's clock for the trending lists."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+        self._featured: dict[tuple[date, date], list[Item]] = {}
+        self._trending: dict[datetime, list[Item]] = {}
+        self._lists: dict[tuple[str, str, frozenset[str], datetime], tuple[list[Item], list[Item]]] = {}
+        self._follows: dict[tuple[Any, ...], tuple[list[Match], list[tuple[Reason, str]]]] = {}
+
+    def lists(self, radar: Radar, period: Period, wanted: frozenset[str], now: datetime | None = None
+              ) -> tuple[list[Item], list[Item]]:
+        """The period's featured and trending papers in the ``wanted`` categories (lower case; none:
+        all), best first: the same list objects for every subscriber with the same selection."""
+        # as of the period's last second (or now, when that is earlier): nothing listed after the period
+        as_of = min(now or self.now, datetime.combine(period.end, time(23, 59, 59), tzinfo=UTC))
+        key = (period.frequency, period.key, wanted, as_of)
+        found = self._lists.get(key)
+        if found is None:
+            featured, trending = self._featured_items(radar, period), self._trending_items(radar, as_of)
+            found = self._lists[key] = ([i for i in featured if _in_categories(i.row, wanted)],
+                                        [i for i in trending if _in_categories(i.row, wanted)])
+        return found
+
+    def _featured_items(self, radar: Radar, period: Period) -> list[Item]:
+        key = (period.start, period.end)
+        if key not in self._featured:
+            pairs, _ = radar.store.featured_papers(period.start.isoformat(), period.end.isoformat(), None, None,
+                                                   FETCH, 0)
+            self._featured[key] = [Item(row, [_votes(row)]) for row, _f in pairs]
+        return self._featured[key]
+
+    def _trending_items(self, radar: Radar, as_of: datetime) -> list[Item]:
+        if as_of not in self._trending:
+            ranked, _, _ = trends.trending(radar.store, as_of=as_of, limit=FETCH)
+            self._trending[as_of] = [Item(r, [_votes(r)]) for r in ranked]
+        return self._trending[as_of]
+
+    def followed(self, radar: Radar, follows: list[dict[str, Any]], arrived_after: str, hidden: set[str]
+                 ) -> tuple[list[Match], list[tuple[Reason, str]]]:
+        """What :func:`paperradar.rank.following.new_papers` finds for ``follows`` (matches in no
+        particular order, and the follows skipped), each follow's lookup made once per run."""
+        found: dict[int, Match] = {}
+        skipped: list[tuple[Reason, str]] = []
+        for follow in follows:
+            why = reason(follow)  # this reader's follow: the cached matches may be another reader's
+            matches, missed = self._follow(radar, follow, arrived_after, hidden)
+            skipped += [(why, message) for _, message in missed]
+            for m in matches:
+                if m.row["id"] in hidden:
+                    continue
+                match = found.setdefault(m.row["rowid"], Match(m.row))
+                if why not in match.reasons:
+                    match.reasons.append(why)
+        return list(found.values()), skipped
+
+    def _follow(self, radar: Radar, follow: dict[str, Any], arrived_after: str, hidden: set[str]
+                ) -> tuple[list[Match], list[tuple[Reason, str]]]:
+        # A saved search keeps its best results after the hidden papers are dropped: its answer
+        # depends on the reader's hidden papers; an author's or a category's does not.
+        search = follow["kind"] == "search"
+        filters = tuple(sorted((str(k), str(v)) for k, v in (follow.get("filters") or {}).items()))
+        key = (follow["kind"], follow["value"], filters, arrived_after, frozenset(hidden) if search else None)
+        if key not in self._follows:
+            answer = new_papers(radar, [follow], arrived_after, hidden if search else frozenset(),
+                                limit=FOLLOWING_FETCH)
+            self._follows[key] = (answer.matches, answer.skipped)
+        return self._follows[key]
+
+
+def gather(radar: Radar, subscription: Mapping[str, Any], period: Period, now: datetime | None = None,
+           shared: Shared | None = None) -> Digest:
+    """The sections of ``subscription``'s digest for ``period`` (see the module docstring);
+    ``shared``: the run's :class:`Shared` (None: one for this digest alone)."""
     store = radar.store
+    shared = shared or Shared(now)
     user_id = subscription.get("user")
-    wanted = {c.lower() for c in categories_of(subscription)}
+    wanted = frozenset(c.lower() for c in categories_of(subscription))
     hidden: set[str] = set(store.hidden_ids(int(user_id))) if user_id is not None else set()
     shown: set[str] = set(hidden)
     sections: list[Section] = []
@@ -239,23 +331,17 @@ def gather(radar: Radar, subscription: Mapping[str, Any], period: Period, now: d
 
     hints: list[str] = []
     if user_id is not None:
-        for_you = _for_you(radar, int(user_id), period, notes, hints)
-        following = _following(radar, int(user_id), period, hidden, notes)
+        follows = store.follows(int(user_id))
+        for_you = _for_you(radar, int(user_id), period, follows, notes, hints)
+        following = _following(radar, follows, period, hidden, notes, shared)
         # Ranked for the reader first; but trending-in-your-categories (cold start) after what they follow.
         personal = [following, for_you] if for_you is not None and for_you.cold else [for_you, following]
         for section in personal:
             if section is not None:
                 section.items = keep(section.items, FOR_YOU_MAX if section.key == "for_you" else FOLLOWING_MAX)
                 sections.append(section)
-    start, end = period.start.isoformat(), period.end.isoformat()
-    pairs, _ = store.featured_papers(start, end, None, None, FETCH, 0)
-    featured = [Item(row, [_votes(row)]) for row, _f in pairs if _in_categories(row, wanted)]
-    sections.append(Section("featured", "Featured", keep(featured, FEATURED_MAX),
-                            _limited(wanted)))
-    # as of the period's last second (or now, when that is earlier): nothing listed after the period
-    as_of = min(now or datetime.now(UTC), datetime.combine(period.end, time(23, 59, 59), tzinfo=UTC))
-    ranked, _, _ = trends.trending(store, as_of=as_of, limit=FETCH)
-    trending = [Item(r, [_votes(r)]) for r in ranked if _in_categories(r, wanted)]
+    featured, trending = shared.lists(radar, period, wanted, now)
+    sections.append(Section("featured", "Featured", keep(featured, FEATURED_MAX), _limited(wanted)))
     sections.append(Section("trending", "Trending", keep(trending, TRENDING_MAX), _limited(wanted)))
     return Digest(subscription, period, [s for s in sections if s.items], notes, hints)
 
@@ -265,11 +351,12 @@ def _votes(row: Mapping[str, Any]) -> str:
     return f"{n} upvote{'s' if n != 1 else ''}" if n else ""
 
 
-def _limited(wanted: set[str]) -> str | None:
+def _limited(wanted: AbstractSet[str]) -> str | None:
     return f"In {', '.join(sorted(wanted))}." if wanted else None
 
 
-def _for_you(radar: Radar, user_id: int, period: Period, notes: list[str], hints: list[str]) -> Section | None:
+def _for_you(radar: Radar, user_id: int, period: Period, follows: list[dict[str, Any]], notes: list[str],
+             hints: list[str]) -> Section | None:
     """The recommender's papers of the period for the user (None: no recommender, or nothing to say).
 
     At a cold start (too few saved papers) the recommender gives trending papers in the reader's
@@ -292,7 +379,7 @@ def _for_you(radar: Radar, user_id: int, period: Period, notes: list[str], hints
         cold = cold or bool(getattr(answer, "cold", False))
     need = int(getattr(recommend, "MIN_POSITIVES", 3))
     learn = f"Save or upvote at least {need} papers on the site and this digest picks papers for you, each saying why."
-    categories = sorted({f["value"] for f in radar.store.follows(user_id) if f["kind"] == "category"})
+    categories = sorted({f["value"] for f in follows if f["kind"] == "category"})
     if cold and not categories:
         hints.append(learn)
         return None
@@ -330,19 +417,19 @@ def _why(row: Any) -> tuple[list[str], list[dict[str, Any]]]:
     return lines, [dict(n) for n in near]
 
 
-def _following(radar: Radar, user_id: int, period: Period, hidden: set[str], notes: list[str]) -> Section | None:
+def _following(radar: Radar, follows: list[dict[str, Any]], period: Period, hidden: set[str], notes: list[str],
+               shared: Shared) -> Section | None:
     """Papers dated in the period that match the user's follows (the rules of /following)."""
-    follows = radar.store.follows(user_id)
     if not follows:
         return None
     # Arrived since the day before the period (every paper dated in it arrived after that, on a
     # live site; on an imported one, all did), first listed in the period.
     arrived_after = stamp(datetime.combine(period.start - timedelta(days=1), time(0), tzinfo=UTC))
-    found = new_papers(radar, follows, arrived_after, hidden, limit=10_000)
+    matches, skipped = shared.followed(radar, follows, arrived_after, hidden)
     start, end = period.start.isoformat(), period.end.isoformat()
-    items = [Item(m.row, ["Follows: " + "; ".join(r.text for r in m.reasons)]) for m in found.matches
+    items = [Item(m.row, ["Follows: " + "; ".join(r.text for r in m.reasons)]) for m in matches
              if start <= (m.row.get("published") or "")[:10] <= end]
-    notes += [f"following: {why.text}: {message}" for why, message in found.skipped]
+    notes += [f"following: {why.text}: {message}" for why, message in skipped]
     if not items:
         return None
     items.sort(key=lambda i: (-int(i.row.get("upvotes") or 0), i.row.get("published") or "", i.id))
@@ -408,6 +495,14 @@ def mailto_address(from_header: str) -> str:
 
 
 def _card(item: Item, base_url: str) -> dict[str, Any]:
+    """What the templates show of a paper (made once per item and base URL: see :class:`Item`)."""
+    card = item.cards.get(base_url)
+    if card is None:
+        card = item.cards[base_url] = _make_card(item, base_url)
+    return card
+
+
+def _make_card(item: Item, base_url: str) -> dict[str, Any]:
     row = item.row
     authors = [_one_line(a) for a in row.get("authors") or []]
     shown = ", ".join(authors[:SHOWN_AUTHORS]) + (f" and {len(authors) - SHOWN_AUTHORS} more"
@@ -489,12 +584,14 @@ def list_headers(message: EmailMessage, subscription: Mapping[str, Any], frequen
 
 
 def compose(radar: Radar, subscription: Mapping[str, Any], period: Period, base_url: str | None,
-            *, from_address: str | None = None, now: datetime | None = None) -> EmailMessage | None:
-    """The digest mail of ``subscription`` for ``period``, or None when it would list no paper.
+            *, from_address: str | None = None, now: datetime | None = None,
+            shared: Shared | None = None) -> EmailMessage | None:
+    """The digest mail of ``subscription`` for ``period``, or None when it would list no paper;
+    ``shared``: the run's :class:`Shared`.
 
     :class:`NoBaseURL` when ``base_url`` is missing: a mail's links must be absolute."""
     base = check_base_url(base_url)
-    digest = gather(radar, subscription, period, now)
+    digest = gather(radar, subscription, period, now, shared)
     if digest.empty:
         return None
     text, html = render(digest, base)

@@ -27,7 +27,7 @@ message to the outbox and answers the same in every case.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -165,24 +165,26 @@ def request_signin(store: Store, email: str, base_url: str, from_address: str | 
                    ) -> EmailMessage | None:
     """A sign-in link for the enabled account with this address, or None (no such account, over
     the limit: the caller answers the same)."""
-    check_base_url(base_url)
-    user = store.get_user(email)
-    if user is None or user.disabled or _over_limit(store, user.email):
-        return None
-    token = new_token()
-    store.add_mail_token("signin", token_hash(token), user.email, user.id, SIGNIN_LIFETIME)
-    return signin_link(user.email, token, base_url, from_address)
+    return _account_link(store, email, "signin", SIGNIN_LIFETIME, signin_link, base_url, from_address)
 
 
 def request_reset(store: Store, email: str, base_url: str, from_address: str | None = None) -> EmailMessage | None:
     """A password reset link for the enabled account with this address, or None (see :func:`request_signin`)."""
+    return _account_link(store, email, "reset", RESET_LIFETIME, password_reset, base_url, from_address)
+
+
+def _account_link(store: Store, email: str, purpose: str, lifetime: timedelta,
+                  mail: Callable[[str, str, str, str | None], EmailMessage], base_url: str,
+                  from_address: str | None) -> EmailMessage | None:
+    """A new ``purpose`` link for the enabled account with this address, stored, and ``mail``'s
+    message carrying it; None for no such account or over the limit."""
     check_base_url(base_url)
     user = store.get_user(email)
     if user is None or user.disabled or _over_limit(store, user.email):
         return None
     token = new_token()
-    store.add_mail_token("reset", token_hash(token), user.email, user.id, RESET_LIFETIME)
-    return password_reset(user.email, token, base_url, from_address)
+    store.add_mail_token(purpose, token_hash(token), user.email, user.id, lifetime)
+    return mail(user.email, token, base_url, from_address)
 
 
 def request_registration(store: Store, email: str, name: str | None, password_hash: str, base_url: str,

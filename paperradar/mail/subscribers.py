@@ -156,12 +156,16 @@ def queue_digests(radar: Radar, outbox: Outbox, periods: list[Any], base_url: st
     """Make the digest of every active subscriber of each period that has none in the outbox yet,
     and enqueue it. ``compose`` defaults to DIGEST's :func:`paperradar.mail.digest.compose`;
     ``progress(done, total)`` after each subscriber. A digest that cannot be made (a bug, bad data)
-    is reported and the others go on; a storage fault stops the run."""
+    is reported and the others go on; a storage fault stops the run. The default ``compose`` makes
+    what the run's digests share once (:class:`paperradar.mail.digest.Shared`), for this run only."""
     if compose is None:
+        from .digest import Shared
         from .digest import compose as digest_compose
 
+        shared = Shared()
+
         def compose(r: Radar, sub: dict[str, Any], period: Any, base: str) -> Any:
-            return digest_compose(r, sub, period, base, from_address=outbox.sender)
+            return digest_compose(r, sub, period, base, from_address=outbox.sender, shared=shared)
 
     report = QueueReport()
     work = [(p, s) for p in periods for s in radar.store.due_subscriptions(p.frequency, DIGEST, p.key)]

@@ -196,6 +196,7 @@ class _Background:
     neg_x: sparse.csr_matrix
     neg_v: np.ndarray | None  # vectors of the negatives that have one
     categories: dict[str, float]  # category -> share of background papers in it
+    neg_cols: np.ndarray  # the columns the negatives use (each model trains on these and its papers')
 
 
 @dataclass
@@ -249,6 +250,7 @@ class _State:
         self.generation = 0
         self.seq: int | None = None
         self.batches: OrderedDict[tuple[int, ...], _Batch] = OrderedDict()
+        self.days: OrderedDict[str, list[int]] = OrderedDict()  # a day's candidates' rowids (same seq)
         self.models: OrderedDict[tuple[Any, str], Model] = OrderedDict()
 
 
@@ -335,7 +337,8 @@ def _background(radar: Radar, tuning: Tuning) -> _Background:
                 cats[c] = cats.get(c, 0) + 1
         state.generation += 1
         bg = _Background(state.generation, papers, tuning.idf_power, tuning.title_repeat, idf, take, neg_x,
-                         vectors if len(found) else None, {c: k / n for c, k in cats.items()})
+                         vectors if len(found) else None, {c: k / n for c, k in cats.items()},
+                         np.unique(neg_x.indices))
         state.background = bg
         state.batches.clear()
         state.models.clear()
@@ -352,6 +355,14 @@ def _sample_rowids(store: Store, papers: int, want: int) -> np.ndarray:
     return rng.permutation(every) if span <= want * 1.2 else rng.choice(every, size=int(want * 1.1), replace=False)
 
 
+def _forget_old(state: _State, seq: int | None) -> None:
+    """Drop the cached batches and days once a paper changed (``seq`` moved); the caller holds the lock."""
+    if state.seq != seq:
+        state.batches.clear()
+        state.days.clear()
+        state.seq = seq
+
+
 def _batch(radar: Radar, candidates: Sequence[int], bg: _Background,
            rows: Iterable[StoredPaper] | None = None) -> _Batch:
     """The candidates' features: from a cached batch holding them all (a day's papers, shared by every
@@ -359,9 +370,7 @@ def _batch(radar: Radar, candidates: Sequence[int], bg: _Background,
     state = _state(radar)
     seq = radar.store.max_seq()
     with state.lock:
-        if state.seq != seq:
-            state.batches.clear()
-            state.seq = seq
+        _forget_old(state, seq)
         for key, batch in reversed(state.batches.items()):
             if all(c in batch.position for c in candidates):
                 state.batches.move_to_end(key)
@@ -448,7 +457,9 @@ def train(radar: Radar, positives: list[int], negatives: list[int], signals_: Si
     x = sparse.vstack([pos_x, hid_x, neg_x]).tocsr()
     y = np.r_[np.ones(len(pos)), np.zeros(len(hid) + neg_x.shape[0])]
     weight = np.r_[np.ones(len(pos)), np.full(len(hid), HIDDEN_WEIGHT), np.ones(neg_x.shape[0])]
-    cols = np.unique(x.indices)  # train on the columns present only: a small problem, a small model
+    # train on the columns present only (a small problem, a small model); the negatives' are known already.
+    # A column of a negative left out (a sampled paper that is in the library) is all zeros: weight 0
+    cols = np.union1d(bg.neg_cols, np.concatenate([pos_x.indices, hid_x.indices]))
     local = sparse.csr_matrix((x.data, np.searchsorted(cols, x.indices), x.indptr), shape=(x.shape[0], len(cols)))
     if y.min() == y.max():  # no negatives at all (an empty store but for the library)
         coef, intercept = np.asarray(pos_x.mean(axis=0)).ravel()[cols], 0.0
@@ -700,9 +711,31 @@ def _follow_reasons(model: Model, batch: _Batch, i: int) -> list[str]:
 
 
 def day_papers(store: Store, day: date | str) -> list[StoredPaper]:
-    """The papers first listed on ``day``: the candidates of a day."""
+    """The papers first listed on ``day``: the candidates of a day's ranking."""
     d = day.isoformat() if isinstance(day, date) else day
     return store.feed(d, d, limit=MAX_CANDIDATES)[0]
+
+
+def day_rowids(radar: Radar, day: date | str) -> list[int]:
+    """The rowids of :func:`day_papers`, read once while the store does not change (every reader of a day,
+    every subscriber of a digest run, asks for the same list; the rows themselves are read by the ranking,
+    as they are now, for the papers it shows)."""
+    d = day.isoformat() if isinstance(day, date) else day
+    state = _state(radar)
+    seq = radar.store.max_seq()
+    with state.lock:
+        _forget_old(state, seq)
+        found = state.days.get(d)
+        if found is not None:
+            state.days.move_to_end(d)
+            return found
+    found = [r["rowid"] for r in day_papers(radar.store, d)]
+    with state.lock:
+        if state.seq == seq:
+            state.days[d] = found
+            while len(state.days) > MAX_BATCHES:
+                state.days.popitem(last=False)
+    return found
 
 
 def for_library(radar: Radar, library: list[str], hidden: list[str], day: date | str,
@@ -720,8 +753,8 @@ def for_library(radar: Radar, library: list[str], hidden: list[str], day: date |
     neg = [r for r in dict.fromkeys(found[i] for i in hidden) if r not in set(pos)]
     model = train(radar, pos, neg, tuning=tuning)
     exclude = set(pos) | set(neg)
-    rows = [r for r in day_papers(store, day) if r["rowid"] not in exclude]
-    papers = rank(radar, model, [r["rowid"] for r in rows], limit, explain=explain, rows=rows)
+    rows = [r for r in day_rowids(radar, day) if r not in exclude]
+    papers = rank(radar, model, rows, limit, explain=explain)
     d = day.isoformat() if isinstance(day, date) else day
     reason = f"{len(rows)} papers of {d} ranked by a model of the {len(pos)} papers given" + (
         f" and {len(neg)} hidden" if neg else "")
@@ -786,15 +819,15 @@ def _for_user(radar: Radar, user_id: int, day: date, limit: int) -> ForYou:
     store = radar.store
     sig = signals(store, user_id)
     exclude = sig.exclude
-    candidates = [r for r in day_papers(store, day) if r["rowid"] not in exclude]
+    candidates = [r for r in day_rowids(radar, day) if r not in exclude]
     n = len(sig.positives)
     if n < MIN_POSITIVES:
         return _cold(radar, sig, day, limit, len(candidates))
     model = model_for(radar, user_id, sig)
     try:
-        papers = rank(radar, model, [r["rowid"] for r in candidates], limit, rows=candidates)
+        papers = rank(radar, model, candidates, limit)
     except StaleModel:  # the background was remade meanwhile (the store grew): once more, retrained
-        papers = rank(radar, model_for(radar, user_id, sig), [r["rowid"] for r in candidates], limit, rows=candidates)
+        papers = rank(radar, model_for(radar, user_id, sig), candidates, limit)
     what = " and ".join(w for w in (f"{sig.saved} saved" if sig.saved else "",
                                     f"{sig.upvoted} upvoted" if sig.upvoted else "") if w)
     hidden = f" and the {len(sig.negatives)} you hid" if sig.negatives else ""
@@ -831,5 +864,5 @@ def _cold(radar: Radar, sig: Signals, day: date, limit: int, candidates: int) ->
                   day.isoformat(), len(sig.positives), candidates)
 
 
-__all__ = ["DEFAULT", "ForYou", "Model", "Signals", "StaleModel", "Tuning", "UnknownPapers", "day_papers",
+__all__ = ["DEFAULT", "ForYou", "Model", "Signals", "StaleModel", "Tuning", "UnknownPapers", "day_papers", "day_rowids",
            "for_library", "for_user", "forget", "model_for", "rank", "recommend_library", "signals", "train"]

@@ -22,6 +22,9 @@ open links); only the button's POST uses the link.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,7 +32,7 @@ from starlette.responses import Response
 
 from .. import accounts
 from ..mail import messages
-from ..store import DuplicateUser, User
+from ..store import DuplicateUser, Store, User
 from . import auth
 from .account import _signed_in
 from .common import HTTPError, radar_of, render, store_of
@@ -68,15 +71,20 @@ def _invalid(request: Request, again: str) -> Response:
 
 
 def _live(request: Request, purpose: str, token: str) -> dict[str, Any] | None:
-    if not token or len(token) > MAX_TOKEN:
-        return None
-    return store_of(request).mail_token(purpose, messages.token_hash(token))
+    """The link's row while it is valid (a GET: the link stays usable)."""
+    return _token(request, purpose, token, use=False)
 
 
 def _use(request: Request, purpose: str, token: str) -> dict[str, Any] | None:
+    """The link's row, used up (a POST: it works once)."""
+    return _token(request, purpose, token, use=True)
+
+
+def _token(request: Request, purpose: str, token: str, use: bool) -> dict[str, Any] | None:
     if not token or len(token) > MAX_TOKEN:
         return None
-    return store_of(request).use_mail_token(purpose, messages.token_hash(token))
+    store = store_of(request)
+    return (store.use_mail_token if use else store.mail_token)(purpose, messages.token_hash(token))
 
 
 def _account(request: Request, row: dict[str, Any] | None) -> User | None:
@@ -87,34 +95,72 @@ def _account(request: Request, row: dict[str, Any] | None) -> User | None:
     return user if user is not None and not user.disabled else None
 
 
-# -- sign-in links ------------------------------------------------------------------------------------
+def _button_page(request: Request, purpose: str, path: str, token: str, again: str, heading: str,
+                 question: str, button: str) -> Response:
+    """A link's GET: a page with one button whose POST uses the link (``question`` names the
+    masked address as ``{email}``), or the invalid-link page."""
+    row = _live(request, purpose, token)
+    if row is None:
+        return _invalid(request, again)
+    return _page(request, heading, [question.format(email=masked(row["email"]))],
+                 form={"action": f"{path}/{token}", "button": button})
 
 
-@router.get("/login/link", include_in_schema=False)
-def signin_link_page(request: Request) -> Response:
-    return _email_form(request, "/login/link", "Sign in with a link",
-                       "We mail you a link that signs you in (it works once, for 30 minutes).", "Email me a link")
+# -- asking for a link to an account: sign-in link, password reset ------------------------------------
 
 
-@router.post("/login/link", include_in_schema=False)
-async def signin_link_request(request: Request) -> Response:
-    auth.check_origin(request)
-    base = need_mail(request)
-    email = field(await request.form(), "email", max_chars=accounts.MAX_EMAIL + 50)
-    message = messages.request_signin(store_of(request), email, base, sender(request))
-    user = store_of(request).get_user(email)
-    if message is not None and user is not None:
-        send(request, "signin", message, user.email, user_id=user.id)
-    return _check_inbox(request, "a sign-in link")
+@dataclass(frozen=True)
+class LinkFlow:
+    """A "mail me a link" form of an account (the two differ only in these words and the link)."""
+
+    purpose: str  # the link's kind (store/mail_tokens.py) and the outbox's
+    path: str  # the form's; its links are PATH/TOKEN
+    heading: str
+    intro: str
+    what: str  # what "is on its way"
+    request: Callable[[Store, str, str, str | None], EmailMessage | None]  # messages.request_*
+
+
+SIGNIN = LinkFlow("signin", "/login/link", "Sign in with a link",
+                  "We mail you a link that signs you in (it works once, for 30 minutes).", "a sign-in link",
+                  messages.request_signin)
+RESET = LinkFlow("reset", "/reset", "Forgot your password?",
+                 "We mail you a link to choose a new one (it works once, for an hour).",
+                 "a link to choose a new password", messages.request_reset)
+
+
+def _link_form(flow: LinkFlow) -> None:
+    """The flow's form (GET) and what mails the link (POST), at ``flow.path``."""
+
+    def form(request: Request) -> Response:
+        return _email_form(request, flow.path, flow.heading, flow.intro, "Email me a link")
+
+    async def mail_link(request: Request) -> Response:
+        # The link goes to an enabled account's address, within the hourly limit; the answer is the
+        # same whether or not it went, so the form tells no one who has an account.
+        auth.check_origin(request)
+        base = need_mail(request)
+        email = field(await request.form(), "email", max_chars=accounts.MAX_EMAIL + 50)
+        message = flow.request(store_of(request), email, base, sender(request))
+        user = store_of(request).get_user(email)
+        if message is not None and user is not None:
+            send(request, flow.purpose, message, user.email, user_id=user.id)
+        return _check_inbox(request, flow.what)
+
+    router.add_api_route(flow.path, form, methods=["GET"], include_in_schema=False,
+                         name=f"{flow.purpose}_link_form")
+    router.add_api_route(flow.path, mail_link, methods=["POST"], include_in_schema=False,
+                         name=f"{flow.purpose}_link_request")
+
+
+_link_form(SIGNIN)
+_link_form(RESET)
 
 
 @router.get("/login/link/{token}", include_in_schema=False)
 def signin_link_page_for(request: Request, token: str) -> Response:
-    row = _live(request, "signin", token)
-    if row is None:
-        return _invalid(request, "/login/link")
-    return _page(request, "Sign in", [f"Sign in as {masked(row['email'])}?"],
-                 form={"action": f"/login/link/{token}", "button": "Sign in"})
+    return _button_page(request, "signin", "/login/link", token, "/login/link", "Sign in", "Sign in as {email}?",
+                        "Sign in")
 
 
 @router.post("/login/link/{token}", include_in_schema=False)
@@ -126,25 +172,7 @@ def signin_with_link(request: Request, token: str) -> Response:
     return _signed_in(request, user, "/")
 
 
-# -- password reset ----------------------------------------------------------------------------------
-
-
-@router.get("/reset", include_in_schema=False)
-def reset_page(request: Request) -> Response:
-    return _email_form(request, "/reset", "Forgot your password?",
-                       "We mail you a link to choose a new one (it works once, for an hour).", "Email me a link")
-
-
-@router.post("/reset", include_in_schema=False)
-async def reset_request(request: Request) -> Response:
-    auth.check_origin(request)
-    base = need_mail(request)
-    email = field(await request.form(), "email", max_chars=accounts.MAX_EMAIL + 50)
-    message = messages.request_reset(store_of(request), email, base, sender(request))
-    user = store_of(request).get_user(email)
-    if message is not None and user is not None:
-        send(request, "reset", message, user.email, user_id=user.id)
-    return _check_inbox(request, "a link to choose a new password")
+# -- password reset: the link's form --------------------------------------------------------------
 
 
 def _new_password_form(request: Request, token: str, email: str, status: int = 200,
@@ -204,11 +232,8 @@ def registration_mailed(request: Request, email: str, name: str | None, password
 
 @router.get("/register/confirm/{token}", include_in_schema=False)
 def registration_page(request: Request, token: str) -> Response:
-    row = _live(request, "register", token)
-    if row is None:
-        return _invalid(request, "/register")
-    return _page(request, "Confirm your account", [f"Make the account {masked(row['email'])} and sign in?"],
-                 form={"action": f"/register/confirm/{token}", "button": "Confirm and sign in"})
+    return _button_page(request, "register", "/register/confirm", token, "/register", "Confirm your account",
+                        "Make the account {email} and sign in?", "Confirm and sign in")
 
 
 @router.post("/register/confirm/{token}", include_in_schema=False)
