@@ -47,7 +47,7 @@ from .index.embed import (
 from .index.encoder import DIM, Encoder
 from .index.keyword import MARK, META_SEQ, IndexBusy, KeywordIndex, index_dir
 from .index.vectors import VectorIndex
-from .store import MergeResult, StorageFault, Store, open_store
+from .store import MergeResult, StorageFault, Store, StoreError, open_store
 
 SAVE_EVERY = 20_480  # a long embedding run saves the vector index this often, so searches meanwhile stay fast
 FOREIGN_WAIT = 600.0  # seconds to wait for the index writer when an index must be rebuilt before use
@@ -101,6 +101,7 @@ class Radar:
         with self._opening:
             if self._keyword is not None:
                 return self._keyword
+            self._index_beside_the_file()
             index = KeywordIndex(index_dir(self.store.path))
             if self._keyword_foreign(index):
                 fault = self._keyword_unwritable(index)
@@ -119,8 +120,17 @@ class Radar:
             return self._vectors
         with self._opening:
             if self._vectors is None:
+                self._index_beside_the_file()
                 self._vectors = VectorIndex(self.store, current_model(), DIM)
             return self._vectors
+
+    def _index_beside_the_file(self) -> None:
+        """The search indexes live in folders beside a database file; a server database (PostgreSQL)
+        has no such place, and its own indexes are not built yet: say so rather than make a folder
+        named after a URL."""
+        if "://" in self.store.path:
+            raise StoreError(f"{self.store.path}: keyword and semantic search, import and embedding do not run "
+                             "on PostgreSQL yet (only the store does; see docs/postgresql.md)")
 
     @property
     def encoder(self) -> Encoder:

@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except StorageFault as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
         return 1
+    except StoreError as exc:  # e.g. what a PostgreSQL database cannot do yet
+        print(f"paperradar: {exc}", file=sys.stderr)
+        return 2
     except sqlite3.Error as exc:  # a database write outside store.write() that failed for space or permission
         fault = storage_fault(exc, radar.store.path)
         if fault is None:

@@ -1,9 +1,10 @@
 """The store: one record per paper, merged across sources, and every table beside it.
 
 :func:`open_store` picks the backend from the location: a file path or
-``sqlite:///`` URL opens SQLite (the default, zero setup). PostgreSQL URLs
-are recognised so users get a clear message until that backend lands.
-All SQL lives in this package; the rest of paperradar sees :class:`Store`.
+``sqlite:///`` URL opens SQLite (the default, zero setup); a ``postgresql://``
+(or ``postgres://``) URL opens :class:`~.postgres.PostgresStore` (imported only
+then, so the SQLite path never loads psycopg). All SQL lives in this package;
+the rest of paperradar sees :class:`Store`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ __all__ = ["DuplicateUser", "Filters", "MergeResult", "SQLiteStore", "StorageFau
            "StoredPaper", "User", "open_store"]
 
 
-def open_store(location: str) -> SQLiteStore:
+def open_store(location: str) -> Store:
+    """The store at ``location``: a SQLite file path or ``sqlite:///`` URL, or a PostgreSQL URL."""
     if location.startswith(("postgresql://", "postgres://")):
-        raise StoreError("PostgreSQL is not supported yet; use a SQLite file path for --db")
+        from .postgres import PostgresStore
+
+        return PostgresStore(location)  # type: ignore[return-value]
     if location.startswith("sqlite:///"):
         location = location[len("sqlite:///") :]  # sqlite:////abs/path keeps its leading slash
     elif "://" in location:

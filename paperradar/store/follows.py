@@ -75,7 +75,7 @@ class FollowTables(SQLiteBase):
     def find_follow(self, user_id: int, kind: str, value: str, filters: dict[str, Any] | None = None) -> int | None:
         """The id of the user's follow of exactly this (filters compared in their stored form; a
         category's name in any case, as categories are compared everywhere), or None."""
-        same = "value = ? COLLATE NOCASE" if kind == "category" else "value = ?"
+        same = "lower(value) = lower(?)" if kind == "category" else "value = ?"  # ASCII case, as COLLATE NOCASE
         row = self.conn.execute(f"SELECT id FROM follows WHERE user = ? AND kind = ? AND {same} AND filters = ?",
                                 (user_id, kind, value, filters_key(filters))).fetchone()
         return int(row[0]) if row else None

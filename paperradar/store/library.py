@@ -71,7 +71,7 @@ class LibraryTables(SQLiteBase):
         return [dict(r) for r in self.conn.execute(
             "SELECT c.name, COUNT(cp.paper) AS papers, c.created_at FROM collections c "
             "LEFT JOIN collection_papers cp ON cp.collection = c.id WHERE c.user = ? GROUP BY c.id "
-            "ORDER BY c.name != ?, c.name COLLATE NOCASE, c.name", (user_id, DEFAULT_COLLECTION))]
+            "ORDER BY c.name != ?, lower(c.name), c.name", (user_id, DEFAULT_COLLECTION))]
 
     def library(self, user_id: int, collection: str | None = None, limit: int | None = None,
                 offset: int = 0) -> tuple[list[dict[str, Any]], int] | None:
@@ -254,7 +254,7 @@ class LibraryTables(SQLiteBase):
         rows = rows_in(self.conn, lambda marks: (
             "SELECT cp.paper, k.name FROM collection_papers cp JOIN collections k ON k.id = cp.collection "
             f"WHERE k.user = ? AND cp.paper IN ({marks}) ORDER BY k.name != '{DEFAULT_COLLECTION}', "
-            "k.name COLLATE NOCASE, k.name"), rowids, before=(user_id,))
+            "lower(k.name), k.name"), rowids, before=(user_id,))
         for r in rows:
             out.setdefault(r[0], []).append(r[1])
         return out

@@ -251,7 +251,8 @@ class MailTables(SQLiteBase):
         claim's attempt is given back (the mail never reached a server that could take it)."""
         with self.write() as c:
             c.execute("UPDATE outbox SET state = 'pending', next_attempt_at = ?, reply = ?,"
-                      " attempts = MAX(0, attempts - ?) WHERE id = ?", (at, error, 0 if counted else 1, mail_id))
+                      " attempts = attempts - CASE WHEN attempts > 0 THEN ? ELSE 0 END WHERE id = ?",
+                      (at, error, 0 if counted else 1, mail_id))
 
     def mail_failed(self, mail_id: int, error: str, permanent: bool, suspend_after: int) -> bool:
         """The mail will not be sent: failed, its message dropped. A ``permanent`` failure (the

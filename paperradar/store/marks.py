@@ -22,7 +22,8 @@ class IndexMarks(SQLiteBase):
 
     def add_index_mark(self, index: str, token: str, position: int, conn: sqlite3.Connection | None = None) -> None:
         """Record that ``index`` saved a state stamped ``token`` at ``position`` (in ``conn``'s transaction if given)."""
-        sql = "INSERT OR REPLACE INTO index_marks (index_name, token, position, made_at) VALUES (?, ?, ?, ?)"
+        sql = ("INSERT INTO index_marks (index_name, token, position, made_at) VALUES (?, ?, ?, ?) ON CONFLICT"
+               " (index_name, token) DO UPDATE SET position = excluded.position, made_at = excluded.made_at")
         if conn is not None:
             conn.execute(sql, (index, token, position, utcnow()))
             return

@@ -163,7 +163,7 @@ class PaperTable(SQLiteBase):
             lambda marks: (
                 f"{SELECT} WHERE p.rowid IN (SELECT rowid FROM (SELECT rowid, ROW_NUMBER() OVER ("
                 f"PARTITION BY {column} ORDER BY id LIKE 'title:%', id LIKE 'doi:%', id) AS rank"
-                f" FROM papers WHERE {column} IN ({marks})) WHERE rank = 1)"
+                f" FROM papers WHERE {column} IN ({marks})) AS ranked WHERE rank = 1)"
             ),
             keys,
         )
@@ -256,7 +256,7 @@ class PaperTable(SQLiteBase):
                 [(r["rowid"],) for r in category_rows if r["rowid"] not in new_rowids],
             )
             conn.executemany(
-                "INSERT OR IGNORE INTO paper_categories (category, paper, is_primary) VALUES (?, ?, ?)",
+                "INSERT INTO paper_categories (category, paper, is_primary) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(c, r["rowid"], int(i == 0)) for r in category_rows for i, c in enumerate(r["categories"])],
             )
         if upvote_rows:
@@ -274,7 +274,8 @@ class PaperTable(SQLiteBase):
             )
         if provenance:
             conn.executemany(
-                "INSERT OR IGNORE INTO provenance (paper, source, origin, first_seen, last_changed) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO provenance (paper, source, origin, first_seen, last_changed) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 [p[:5] for p in provenance],
             )
             conn.executemany(
