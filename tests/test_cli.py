@@ -375,3 +375,19 @@ def test_reads_succeed_during_an_import(capsys, tmp_path, arxiv_slice, arxiv_rec
     assert slowest < 5
     assert result["summary"].new == 1950
     assert paper_count(db) == 2000
+
+
+def test_a_database_from_a_newer_paperradar_is_one_line_not_a_traceback(tmp_path, capsys) -> None:
+    import sqlite3
+
+    from paperradar.cli import main
+    from paperradar.store import open_store
+
+    path = tmp_path / "newer.db"
+    open_store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    assert main(["--db", str(path), "stats"]) == 2
+    err = capsys.readouterr().err
+    assert "newer than this paperradar supports" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

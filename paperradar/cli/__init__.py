@@ -23,7 +23,7 @@ from ..app import Radar
 from ..config import ENV_DB, resolve_db
 from ..store import StorageFault, StoreError
 from ..store.faults import storage_fault
-from . import digest, papers, recommend, semantic, serve, sync, users
+from . import copy, digest, papers, recommend, semantic, serve, sync, users
 from .common import UsageError
 
 
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paperradar {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (papers, semantic, recommend, sync, serve, users, digest):
+    for module in (papers, semantic, recommend, sync, serve, users, digest, copy):
         module.register(sub, common)
     return parser
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from .base import StoreError
+
 MIGRATIONS: list[str] = [
     # 1: papers, their categories, upvote observations, provenance, index bookkeeping.
     """
@@ -434,8 +436,9 @@ MIGRATIONS: list[str] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(Exception):
-    """The database was written by a newer paperradar than this one."""
+class SchemaTooNew(StoreError):
+    """The database was written by a newer paperradar than this one (a :class:`StoreError`: every command
+    says so in one line instead of a traceback)."""
 
 
 def migrate(conn: sqlite3.Connection) -> int:
