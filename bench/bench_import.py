@@ -9,6 +9,7 @@ from getrusage(RUSAGE_CHILDREN)), then prints
 papers/s and writes the numbers to bench/results/import-*.json.
 
     python bench/bench_import.py [--data FILE] [--keep-db PATH] [--repeat N] [--phases]
+                                 [--compare sqlite-utils]
 
 --keep-db leaves the database at PATH (for bench/bench_search.py) instead
 of in a temporary directory that is removed afterwards. --repeat runs the
@@ -19,6 +20,16 @@ a fresh store, keyword indexing, to show where the CPU time goes, and
 two what-ifs: indexing without the unstemmed field behind exact prefixes,
 and without stemming. The import's CPU time over the machine's cores is the
 floor no overlap of the stages can beat; it is printed with every run.
+
+--compare sqlite-utils measures the plain tool on the same file in the same
+run, in pairs that alternate with paperradar's runs (so both see the same
+machine): ``gzip -dc FILE | sqlite-utils insert DB papers - --nl`` (only
+when FILE is gzipped: sqlite-utils reads plain JSON) then ``sqlite-utils
+enable-fts DB papers title abstract --fts5``, one child shell for both
+commands: wall time, CPU seconds of every process and peak RSS of the whole
+process tree, and paperradar's ratio to it. The plain tool keeps one row per
+record, as it came: no merging of versions or sources, no stemming, no exact
+prefixes, no provenance.
 """
 
 from __future__ import annotations
@@ -29,7 +40,9 @@ import json
 import os
 import platform
 import resource
+import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,13 +75,16 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_import(data: Path, db: Path) -> dict:
-    """Import ``data`` into ``db`` (which must not exist) in a child process; return measurements."""
-    for suffix in ("", "-wal", "-shm"):
+def remove_db(db: Path) -> None:
+    """Remove a database, its journal files and its keyword index (which lives beside it)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(f"{db}.index", ignore_errors=True)  # the keyword index lives beside the database
+    shutil.rmtree(f"{db}.index", ignore_errors=True)
+
+
+def run_child(cmd: list[str]) -> dict:
+    """Run ``cmd``; wall time, CPU seconds of it and its children, peak RSS (polled tree, getrusage)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cmd = [sys.executable, "-m", "paperradar", "--db", str(db), "import", str(data), "--json", "--no-progress", "--no-embed"]
     started = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     proc = psutil.Process(child.pid)
@@ -89,10 +105,28 @@ def run_import(data: Path, db: Path) -> dict:
     for r in readers:
         r.join()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if child.returncode not in (0, 1):  # 1: some records rejected, still a finished import
-        sys.stderr.write(out.get("stderr", b"").decode(errors="replace")[-3000:])
-        raise SystemExit(f"import failed with exit code {child.returncode}")
-    summary = json.loads(out["stdout"])
+    return {
+        "exit_code": child.returncode,
+        "wall_s": round(wall, 3),
+        "peak_rss_bytes_polled": peak,
+        "rss_samples": samples,
+        # Linux: KiB; the largest single process (of a pipeline: its biggest member), from the kernel
+        "peak_rss_bytes_getrusage": usage.ru_maxrss * 1024,
+        "child_cpu_s": round(usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime, 2),
+        "stdout": out.get("stdout", b""),
+        "stderr_tail": out.get("stderr", b"").decode(errors="replace")[-1000:],
+    }
+
+
+def run_import(data: Path, db: Path) -> dict:
+    """Import ``data`` into ``db`` (which must not exist) in a child process; return measurements."""
+    remove_db(db)
+    cmd = [sys.executable, "-m", "paperradar", "--db", str(db), "import", str(data), "--json", "--no-progress", "--no-embed"]
+    run = run_child(cmd)
+    if run["exit_code"] not in (0, 1):  # 1: some records rejected, still a finished import
+        sys.stderr.write(run["stderr_tail"])
+        raise SystemExit(f"import failed with exit code {run['exit_code']}")
+    summary = json.loads(run.pop("stdout"))
     records = sum(i.get("records", 0) for i in summary.get("inputs", []))
     papers = summary["new"] + summary["updated"] + summary["unchanged"]
     db_bytes = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
@@ -100,24 +134,38 @@ def run_import(data: Path, db: Path) -> dict:
     return {
         "data": str(data),
         "data_bytes": data.stat().st_size,
-        "exit_code": child.returncode,
-        "wall_s": round(wall, 3),
+        **run,
         "importer_reported_s": summary.get("seconds"),
         "records": records,
         "papers": papers,
         "new": summary["new"],
         "rejected": summary.get("rejected"),
         "incomplete": summary.get("incomplete"),
-        "records_per_s": round(records / wall, 1) if wall else None,
-        "papers_per_s": round(papers / wall, 1) if wall else None,
-        "peak_rss_bytes_polled": peak,
-        "rss_samples": samples,
-        "peak_rss_bytes_getrusage": usage.ru_maxrss * 1024,  # Linux: KiB
-        "child_cpu_s": round(usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime, 2),
+        "records_per_s": round(records / run["wall_s"], 1) if run["wall_s"] else None,
+        "papers_per_s": round(papers / run["wall_s"], 1) if run["wall_s"] else None,
         "db_bytes": db_bytes,
         "index_bytes": index_bytes,
-        "stderr_tail": out.get("stderr", b"").decode(errors="replace")[-1000:],
     }
+
+
+def run_sqlite_utils(data: Path, db: Path) -> dict:
+    """The plain tool on the same file: insert every line as a row, then an FTS5 index of title and abstract."""
+    remove_db(db)
+    tool = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent)) or shutil.which("sqlite-utils")
+    if tool is None:
+        raise SystemExit("--compare sqlite-utils: sqlite-utils is not installed (pip install -e '.[dev]')")
+    source = f"gzip -dc {shlex.quote(str(data))}" if data.suffix == ".gz" else f"cat {shlex.quote(str(data))}"
+    t, d = shlex.quote(tool), shlex.quote(str(db))
+    script = (f"set -o pipefail; {source} | {t} insert {d} papers - --nl"
+              f" && {t} enable-fts {d} papers title abstract --fts5")
+    run = run_child(["bash", "-c", script])
+    if run["exit_code"] != 0:
+        sys.stderr.write(run["stderr_tail"])
+        raise SystemExit(f"sqlite-utils failed with exit code {run['exit_code']}")
+    run.pop("stdout")
+    run["db_bytes"] = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
+    run["command"] = script
+    return run
 
 
 def save(name: str, result: dict) -> Path:
@@ -196,6 +244,8 @@ def main() -> None:
     ap.add_argument("--keep-db", type=Path, metavar="PATH", help="build the database here and keep it")
     ap.add_argument("--repeat", type=int, default=1, metavar="N", help="import N times; report median and fastest")
     ap.add_argument("--phases", action="store_true", help="also time parse, store and index one after the other")
+    ap.add_argument("--compare", choices=["sqlite-utils"], help="also run the plain tool on the same file, each "
+                    "paperradar run paired with one of it (order alternating); report both and the ratio")
     args = ap.parse_args()
     data = args.data.resolve()
     if not data.exists():
@@ -204,15 +254,22 @@ def main() -> None:
         db = args.keep_db.resolve() if args.keep_db else Path(tmp) / "bench.db"
         db.parent.mkdir(parents=True, exist_ok=True)
         print(f"importing {data.name} ({mib(data.stat().st_size)}) into {db} ...", flush=True)
-        runs = []
+        runs, plain = [], []
         for i in range(max(1, args.repeat)):
-            runs.append(run_import(data, db))
-            if args.repeat > 1:
-                print(f"run {i + 1}: {runs[-1]['wall_s']:.1f} s, child CPU {runs[-1]['child_cpu_s']:.1f} s", flush=True)
+            pair = [lambda: runs.append(run_import(data, db))]
+            if args.compare:  # sqlite-utils first in every other pair, so neither always runs on a warmer machine
+                pair.insert(i % 2, lambda: plain.append(run_sqlite_utils(data, Path(tmp) / "sqlite-utils.db")))
+            for step in pair:
+                step()
+            if args.repeat > 1 or args.compare:
+                print(f"run {i + 1}: {runs[-1]['wall_s']:.1f} s, child CPU {runs[-1]['child_cpu_s']:.1f} s"
+                      + (f"; sqlite-utils {plain[-1]['wall_s']:.1f} s, CPU {plain[-1]['child_cpu_s']:.1f} s, "
+                         f"ratio {runs[-1]['wall_s'] / plain[-1]['wall_s']:.2f}x" if plain else ""), flush=True)
         walls = sorted(x["wall_s"] for x in runs)
         r = sorted(runs, key=lambda x: x["wall_s"])[len(runs) // 2]  # the median run
         split = phases(data, Path(tmp)) if args.phases else None
-        extra = {"runs_wall_s": [x["wall_s"] for x in runs], "phases": split}
+        compared = compare(runs, plain) if plain else None
+        extra = {"runs_wall_s": [x["wall_s"] for x in runs], "phases": split, "compare": compared}
         path = save("import", {**r, **extra, "db": str(db) if args.keep_db else None})
     kept = ", ".join(f"{k} {v:,}" for k, v in (r["incomplete"] or {}).items()) or "none"
     print(
@@ -244,7 +301,40 @@ def main() -> None:
         for k, v in split.items():
             if k not in stages:
                 print(f"                  {k}: {v['cpu_s']:.1f} CPU-s ({v['cpu_s'] - stages['index']['cpu_s']:+.1f})")
+    if compared:
+        print_compare(compared)
     print(f"results:          {path.relative_to(ROOT)}")
+
+
+def compare(runs: list[dict], plain: list[dict]) -> dict:
+    """Medians of both tools over the pairs, and paperradar's ratios to the plain tool."""
+    def med(rows: list[dict], key: str) -> float:
+        return statistics.median(x[key] for x in rows)
+
+    sides = {}
+    for name, rows in (("paperradar", runs), ("sqlite-utils", plain)):
+        sides[name] = {k: med(rows, k) for k in ("wall_s", "child_cpu_s", "peak_rss_bytes_polled")}
+        sides[name]["disk_bytes"] = statistics.median(x["db_bytes"] + x.get("index_bytes", 0) for x in rows)
+        sides[name]["runs_wall_s"] = [x["wall_s"] for x in rows]
+    ratios = [a["wall_s"] / b["wall_s"] for a, b in zip(runs, plain)]
+    return {
+        **sides,
+        "command": plain[0]["command"],
+        "pair_wall_ratios": [round(x, 3) for x in ratios],
+        "wall_ratio_median": round(statistics.median(ratios), 3),
+        "cpu_ratio": round(sides["paperradar"]["child_cpu_s"] / sides["sqlite-utils"]["child_cpu_s"], 3),
+    }
+
+
+def print_compare(c: dict) -> None:
+    print(f"compared with:    {c['command']}")
+    for name in ("paperradar", "sqlite-utils"):
+        x = c[name]
+        print(f"  {name + ':':14s}  median {x['wall_s']:.1f} s wall, {x['child_cpu_s']:.1f} CPU-s, peak RSS "
+              f"{mib(x['peak_rss_bytes_polled'])}, {mib(x['disk_bytes'])} on disk (runs: "
+              + ", ".join(f"{w:.1f}" for w in x["runs_wall_s"]) + " s)")
+    print(f"  ratio:          wall {c['wall_ratio_median']:.2f}x (median of the pairs: "
+          + ", ".join(f"{r:.2f}" for r in c["pair_wall_ratios"]) + f"), CPU {c['cpu_ratio']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from typing import Any
 
 from .config import Settings
 from .index.embed import (
+    Batches,
     EmbedReport,
     current_model,
     embed_documents,
@@ -162,7 +163,7 @@ class Radar:
     # -- bringing derived indexes up to date -------------------------------------
 
     def refresh(self, embed: bool = False, progress: bool = False, limit: int | None = None,
-                index_after: int = 0, wait: float = 0.0) -> Refreshed:
+                index_after: int = 0, wait: float = 0.0, batches: Batches | None = None) -> Refreshed:
         """Bring every derived index up to date with the database; the only code that does.
 
         Always: the keyword index indexes what it has not seen (skipped, not
@@ -172,6 +173,8 @@ class Radar:
         a current one (at most ``limit``), the vector index (left alone until
         ``index_after`` vectors changed since it was saved), then the
         sentence vectors of similar papers. ``progress`` shows bars on stderr.
+        ``batches`` computes the vectors elsewhere (``embed --ray``:
+        :mod:`paperradar.index.embed_ray`); by default this process's encoder.
         Embedding a store that cannot be written stops at once, before the
         model is loaded: every vector it made would have to be stored.
         """
@@ -179,7 +182,7 @@ class Radar:
             raise StorageFault(self.store.path, self.store.read_only)
         done = Refreshed(keyword=self._refresh_keyword(progress, wait))
         if embed:
-            done.embedding = self._embed(progress, limit, index_after)
+            done.embedding = self._embed(progress, limit, index_after, batches)
         return done
 
     @contextmanager
@@ -292,9 +295,10 @@ class Radar:
         seq = int(self.store.get_meta(META_SEQ, "0") or 0)
         return self.store.max_seq() > seq or (seq > 0 and index.count() == 0)
 
-    def _embed(self, progress: bool, limit: int | None, index_after: int) -> EmbedReport:
-        enc = self.encoder
-        report = EmbedReport(model_key(enc))
+    def _embed(self, progress: bool, limit: int | None, index_after: int, batches: Batches | None) -> EmbedReport:
+        # elsewhere, each worker checks that its encoder is the current model (index/embed_ray.py)
+        steps: Encoder | Batches = batches if batches is not None else self.encoder
+        report = EmbedReport(current_model() if batches is not None else model_key(self.encoder))
         if report.model != current_model():
             raise RuntimeError(f"encoder {report.model} is not the default {current_model()}")
         self.embedding = report
@@ -304,13 +308,13 @@ class Radar:
             report.indexed += self.vectors.update()  # keeps searches' exact backlog small
 
         try:
-            embed_documents(self.store, enc, report, progress, limit=limit, every=(SAVE_EVERY, save_index))
+            embed_documents(self.store, steps, report, progress, limit=limit, every=(SAVE_EVERY, save_index))
             report.begin("vector index", 0)
             bar = progress_bar(None, "vector index", progress)
             report.indexed += self.vectors.update(progress=bar.update, min_changes=index_after)
             bar.close()
             report.seconds = time.perf_counter() - started
-            embed_sentences(self.store, enc, report, progress, limit=limit)
+            embed_sentences(self.store, steps, report, progress, limit=limit)
             report.begin("done", 0)
         except KeyboardInterrupt:
             report.interrupted = True

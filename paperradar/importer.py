@@ -17,6 +17,8 @@ import threading
 import time
 import zlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -30,6 +32,10 @@ from .sources.inputs import Input, expand
 from .app import ImportIndexing, Radar
 
 BATCH = 5000
+SWITCH_INTERVAL = 0.0005  # seconds: see _quick_gil_handoffs
+_interval_lock = threading.Lock()
+_importing = 0  # imports running in this process (they share its switch interval)
+_interval_before = 0.005
 SHOWN_REJECTS = 20
 
 
@@ -133,24 +139,54 @@ def _run(
         total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="import", delay=0.5,
         disable=not progress, file=sys.stderr, dynamic_ncols=True,
     )  # fmt: skip
-    writer = _Writer(radar, summary, strict)
-    writer.start()
-    job = _Job(writer, summary, strict, report, bar)
-    try:
-        for item in inputs:
-            job.read(item, fmt)
-    except StrictAbort as exc:
-        summary.aborted = str(exc)
-    except BaseException:
-        writer.finish(abort=strict)
-        raise
-    finally:
-        bar.close()
-    writer.finish(abort=summary.aborted is not None)
+    with _quick_gil_handoffs():
+        writer = _Writer(radar, summary, strict)
+        writer.start()
+        job = _Job(writer, summary, strict, report, bar)
+        try:
+            for item in inputs:
+                job.read(item, fmt)
+        except StrictAbort as exc:
+            summary.aborted = str(exc)
+        except BaseException:
+            writer.finish(abort=strict)
+            raise
+        finally:
+            bar.close()
+        writer.finish(abort=summary.aborted is not None)
     if summary.aborted:
         summary.new = summary.updated = summary.unchanged = 0
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@contextmanager
+def _quick_gil_handoffs() -> Iterator[None]:
+    """Let a thread that waited outside the GIL have it back sooner while an import runs.
+
+    The writer thread hands each document to tantivy's indexing thread and
+    waits, GIL released, whenever that thread is behind; getting the GIL back
+    from the parsing thread then takes up to the switch interval (5 ms by
+    default) every time. Measured with a busy Python thread beside 60,000
+    documents being added: 21.0 s at 5 ms, 12.9 s at 0.5 ms; the whole 115k
+    import, 3 interleaved rounds on a loaded machine: median 51.8 s at 5 ms,
+    40.7 s at 0.5 ms (bench/README.md). The interval is the process's, and a
+    server may run two imports at once: the first one in sets it, the last
+    one out puts the old value back.
+    """
+    global _importing, _interval_before
+    with _interval_lock:
+        if _importing == 0:
+            _interval_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(_interval_before, SWITCH_INTERVAL))
+        _importing += 1
+    try:
+        yield
+    finally:
+        with _interval_lock:
+            _importing -= 1
+            if _importing == 0:
+                sys.setswitchinterval(_interval_before)
 
 
 def _expand(paths: list[str], summary: ImportSummary) -> list[Input]:

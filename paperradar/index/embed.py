@@ -11,7 +11,9 @@ kill -9) keeps every finished batch and the next run goes on with the rest:
    done, and no page computes vectors while it answers.
 
 :meth:`paperradar.app.Radar.refresh` runs both and then updates the vector
-index; nothing else calls these functions.
+index. The vectors are computed by the encoder in this process, or by any
+:class:`Batches` (``embed --ray``: :mod:`.embed_ray` runs each batch as a Ray
+task); the store is read and written here either way, with the same calls.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -32,6 +34,8 @@ from .sentences import units
 BATCH = 512  # papers per committed batch: about 3 s of work on 2 cores
 SENTENCE_BATCH = 256  # papers per committed batch of sentence vectors (about 8 sentences each)
 CHUNK_WORDS = 80  # about the 96 tokens the encoder keeps
+
+K = TypeVar("K")  # what a job carries beside its texts, handed back with its vectors
 
 
 def model_key(enc: Encoder) -> str:
@@ -107,14 +111,45 @@ class EmbedReport:
         }  # fmt: skip
 
 
-def embed_documents(store: Store, enc: Encoder, report: EmbedReport, progress: bool = False,
+@runtime_checkable
+class Batches(Protocol):
+    """Where batches of texts become vectors: here (:class:`InProcess`) or elsewhere (a Ray cluster).
+
+    ``map`` takes ``(key, texts)`` jobs and yields ``(key, vectors)``, one
+    unit vector per text, in any order; it pulls the next job only when it
+    has room for it, so the caller reads texts from the store as they are
+    needed and memory stays flat however many papers are pending.
+    """
+
+    def map(self, jobs: Iterable[tuple[K, list[str]]]) -> Iterator[tuple[K, np.ndarray]]: ...
+
+
+class InProcess:
+    """Each batch encoded here, in order, as soon as it is read (plain ``embed``)."""
+
+    def __init__(self, enc: Encoder) -> None:
+        self.enc = enc
+
+    def map(self, jobs: Iterable[tuple[K, list[str]]]) -> Iterator[tuple[K, np.ndarray]]:
+        for key, texts in jobs:
+            yield key, self.enc.encode(texts)
+
+
+def _batches(enc: Encoder | Batches) -> Batches:
+    return enc if isinstance(enc, Batches) else InProcess(enc)
+
+
+def embed_documents(store: Store, enc: Encoder | Batches, report: EmbedReport, progress: bool = False,
                     batch: int | None = None, limit: int | None = None,
                     every: tuple[int, Callable[[], Any]] | None = None) -> None:
     """Pass 1: a document vector for every paper that lacks one of ``report.model`` or whose text changed.
 
-    ``limit`` stops after that many papers (the rest stay pending);
-    ``every = (n, call)`` calls ``call`` after about every ``n`` papers (the
-    caller saves the vector index then, so searches meanwhile stay fast).
+    ``enc`` is the encoder, or :class:`Batches` that compute elsewhere (the
+    store is read and written here either way, one committed batch at a
+    time, in the order the batches finish); ``limit`` stops after that many
+    papers (the rest stay pending); ``every = (n, call)`` calls ``call``
+    after about every ``n`` papers (the caller saves the vector index then,
+    so searches meanwhile stay fast).
     """
     batch = batch or BATCH  # read at call time: a test may shrink it
     todo = store.pending_vectors(report.model, text_hash)
@@ -122,16 +157,20 @@ def embed_documents(store: Store, enc: Encoder, report: EmbedReport, progress: b
     rowids = todo.rowids[:limit] if limit is not None else todo.rowids
     report.begin("documents", len(rowids))
     bar = progress_bar(len(rowids), "embedding", progress)
-    try:
+
+    def jobs() -> Iterator[tuple[tuple[int, list[int], list[str]], list[str]]]:
         for i in range(0, len(rowids), batch):
             chunk = rowids[i : i + batch]
             texts = store.paper_texts(chunk)
-            keys = [r for r in chunk if r in texts]
-            vecs = enc.encode([paper_text(*texts[r]) for r in keys])
-            store.save_vectors(report.model, keys, [text_hash(*texts[r]) for r in keys], vecs)
+            keys = [r for r in chunk if r in texts]  # a paper removed meanwhile is skipped
+            yield (len(chunk), keys, [text_hash(*texts[r]) for r in keys]), [paper_text(*texts[r]) for r in keys]
+
+    try:
+        for (size, keys, hashes), vecs in _batches(enc).map(jobs()):
+            store.save_vectors(report.model, keys, hashes, vecs)
             report.embedded += len(keys)
-            report.advance(len(chunk))
-            bar.update(len(chunk))
+            report.advance(size)
+            bar.update(size)
             if every and report.embedded % every[0] < len(keys) and report.embedded < len(rowids):
                 every[1]()
         if limit is None or limit >= len(todo.rowids):
@@ -140,35 +179,49 @@ def embed_documents(store: Store, enc: Encoder, report: EmbedReport, progress: b
         bar.close()
 
 
-def embed_sentences(store: Store, enc: Encoder, report: EmbedReport, progress: bool = False,
-                    batch: int = SENTENCE_BATCH, limit: int | None = None) -> None:
-    """Pass 2: sentence vectors for every paper whose document vector is newer than its sentence vectors."""
+def embed_sentences(store: Store, enc: Encoder | Batches, report: EmbedReport, progress: bool = False,
+                    batch: int | None = None, limit: int | None = None) -> None:
+    """Pass 2: sentence vectors for every paper whose document vector is newer than its sentence vectors.
+
+    Papers are read in rowid order after a cursor, so a batch still being
+    computed elsewhere is never read twice; one that was not stored when a
+    run stopped is pending again for the next.
+    """
+    batch = batch or SENTENCE_BATCH  # read at call time: a test may shrink it
     started = time.perf_counter()
     total = store.count_sentences_pending(report.model)
     report.begin("sentences", total if limit is None else min(total, limit))
     bar = progress_bar(total if limit is None else min(total, limit), "sentences", progress)
-    after = 0
-    try:
-        while limit is None or report.sentences < limit:
-            want = batch if limit is None else min(batch, limit - report.sentences)
+
+    def jobs() -> Iterator[tuple[tuple[int, list[tuple[int, str, list[str]]]], list[str]]]:
+        after = read = 0
+        while limit is None or read < limit:
+            want = batch if limit is None else min(batch, limit - read)
             chunk = store.sentences_pending(report.model, after=after, limit=want)
             if not chunk:
-                break
-            after = chunk[-1]
-            texts = store.paper_texts(chunk)
-            store.save_sentence_vectors(report.model, sentence_items(enc, texts))
-            report.sentences += len(chunk)
-            report.advance(len(chunk))
-            bar.update(len(chunk))
+                return
+            after, read = chunk[-1], read + len(chunk)
+            split = sentence_units(store.paper_texts(chunk))
+            yield (len(chunk), split), [u for _, _, us in split for u in us]
+
+    try:
+        for (size, split), vectors in _batches(enc).map(jobs()):
+            store.save_sentence_vectors(report.model, sentence_rows(split, vectors))
+            report.sentences += size
+            report.advance(size)
+            bar.update(size)
     finally:
         bar.close()
         report.sentence_seconds += time.perf_counter() - started
 
 
-def sentence_items(enc: Encoder, papers: dict[int, tuple[str, str]]) -> list[tuple[int, str, np.ndarray]]:
-    """(rowid, text hash, one unit vector per unit) for papers given as rowid -> (title, abstract)."""
-    split = [(rowid, text_hash(t, a), units(t, a)) for rowid, (t, a) in papers.items()]
-    vectors = enc.encode([u for _, _, us in split for u in us])
+def sentence_units(papers: dict[int, tuple[str, str]]) -> list[tuple[int, str, list[str]]]:
+    """(rowid, text hash, the texts of its units: title and each sentence) for rowid -> (title, abstract)."""
+    return [(rowid, text_hash(t, a), units(t, a)) for rowid, (t, a) in papers.items()]
+
+
+def sentence_rows(split: list[tuple[int, str, list[str]]], vectors: np.ndarray) -> list[tuple[int, str, np.ndarray]]:
+    """(rowid, text hash, one vector per unit): ``vectors`` holds every unit's vector, in ``split``'s order."""
     items, at = [], 0
     for rowid, h, us in split:
         items.append((rowid, h, vectors[at : at + len(us)]))

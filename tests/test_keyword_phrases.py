@@ -1,0 +1,128 @@
+"""Phrases in keyword search: which papers an exact phrase finds, and which it must not.
+
+The slow tail of keyword search at a million papers is phrases of common
+words ("state-of-the-art", "large language models", see bench/README.md),
+so any faster way of answering them has to keep these answers. Made-up papers, imported through
+the CLI, so each query has one right answer: adjacent words in order only;
+never across the title/abstract boundary or from one author's name to the
+next; stemmed like single words; hyphenated words read as phrases; prefixes
+inside a hyphenated word still exact.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from paperradar.app import Radar
+from paperradar.cli import main
+from paperradar.index.query import parse
+from paperradar.rank.search import keyword_search
+from paperradar.store import open_store
+
+PAPERS = [
+    {"id": "p-adjacent", "title": "Message passing", "abstract": "A graph neural network for molecules."},
+    {"id": "p-reversed", "title": "Message passing", "abstract": "A neural graph network for molecules."},
+    {"id": "p-gap", "title": "Message passing", "abstract": "A graph convolutional neural network."},
+    # "graph" ends the title, "neural" starts the abstract: two fields, never one phrase
+    {"id": "p-boundary", "title": "Learning on a graph", "abstract": "Neural methods for molecules."},
+    {"id": "p-authors", "title": "Poetry meter", "abstract": "Stress patterns in verse.",
+     "authors": ["Ada Graph", "Neural Smith"]},
+    {"id": "p-sentence", "title": "Soil moisture", "abstract": "We build a graph. Neural estimates follow."},
+    {"id": "p-llm", "title": "Large language model reasoning", "abstract": "We study how models reason."},
+    {"id": "p-llms", "title": "Benchmarks", "abstract": "Large-language-modeling of code with reasoning traces."},
+    {"id": "p-llm-scattered", "title": "Large scale", "abstract": "A language for models of large systems."},
+    {"id": "p-sota", "title": "Detectors", "abstract": "Our detector is state-of-the-art on three benchmarks."},
+    {"id": "p-sota-spaced", "title": "Trackers", "abstract": "We reach the state of the art in tracking."},
+    {"id": "p-sota-shuffled", "title": "Painting", "abstract": "The art of the state is our theme."},
+    {"id": "p-mbrl", "title": "Model-based reinforcement learning for robots", "abstract": "Planning."},
+    {"id": "p-mb-gap", "title": "Reinforcement learning", "abstract": "A model that is based on rewards."},
+] + [
+    {"id": f"p-filler-{i}", "title": f"{topic} study", "abstract": f"An empirical study of {topic}."}
+    for i, topic in enumerate(["weather", "markets", "tides", "music", "traffic", "proteins", "glaciers"])
+]  # fmt: skip
+for n, p in enumerate(PAPERS):
+    p.setdefault("authors", [f"Author Number{n}"])
+    p.update(categories=["cs.LG"], published=f"2025-06-{n + 1:02d}")
+
+
+@pytest.fixture(scope="module")
+def radar(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("phrases")
+    src = tmp / "papers.jsonl"
+    src.write_text("".join(json.dumps(p) + "\n" for p in PAPERS), encoding="utf-8")
+    db = tmp / "phrases.db"
+    assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
+    store = open_store(str(db))
+    yield Radar(store)
+    store.close()
+
+
+def found(radar: Radar, query: str) -> set[str]:
+    """The papers that match every clause (keyword search fills up with papers matching some)."""
+    hits = radar.keyword.search(parse(query), limit=50, mode="all")
+    rows = radar.store.conn.execute(f"SELECT id FROM papers WHERE rowid IN ({','.join('?' * len(hits))})",
+                                    [h.rowid for h in hits]).fetchall()
+    return {r["id"] for r in rows}
+
+
+def test_search_ranks_the_phrase_matches_first(radar: Radar) -> None:
+    rows = keyword_search(radar, "model-based reinforcement learning", limit=50)
+    assert rows[0]["id"] == "p-mbrl"
+
+
+def test_phrase_needs_its_words_adjacent_and_in_order(radar: Radar) -> None:
+    assert found(radar, '"graph neural"') == {"p-adjacent", "p-sentence"}  # see the punctuation test
+    assert found(radar, '"neural graph"') == {"p-reversed"}
+    assert found(radar, '"graph neural network"') == {"p-adjacent"}
+
+
+def test_phrase_never_spans_title_and_abstract(radar: Radar) -> None:
+    assert "p-boundary" not in found(radar, '"graph neural"')
+    assert "p-boundary" in found(radar, "graph neural")  # the words alone: found
+
+
+def test_phrase_never_spans_two_authors(radar: Radar) -> None:
+    assert "p-authors" not in found(radar, '"graph neural"')
+    assert found(radar, 'author:"graph neural"') == set()
+    assert found(radar, 'author:"ada graph"') == {"p-authors"}
+
+
+def test_phrase_ignores_punctuation_between_sentences(radar: Radar) -> None:
+    """Punctuation is not indexed (that is what lets "model-based" find "model based"), so a full
+    stop between two words does not stop a phrase (as docs/commands.md says)."""
+    assert "p-sentence" in found(radar, '"graph neural"')
+
+
+def test_phrase_words_are_stemmed_like_single_words(radar: Radar) -> None:
+    assert found(radar, '"large language models"') == {"p-llm", "p-llms"}
+    assert found(radar, '"large language model"') == {"p-llm", "p-llms"}
+    assert found(radar, '"large language models" reasoning') == {"p-llm", "p-llms"}
+
+
+def test_hyphenated_word_is_a_phrase(radar: Radar) -> None:
+    assert found(radar, "state-of-the-art") == {"p-sota", "p-sota-spaced"}
+    assert found(radar, 'abstract:"state of the art"') == {"p-sota", "p-sota-spaced"}
+    assert found(radar, "model-based reinforcement learning") == {"p-mbrl"}
+
+
+def test_phrase_or_word(radar: Radar) -> None:
+    assert found(radar, 'LLM OR "large language model"') == {"p-llm", "p-llms"}
+    assert found(radar, '"graph neural" OR "neural graph"') == {"p-adjacent", "p-reversed", "p-sentence"}
+
+
+def test_phrase_in_one_field_only(radar: Radar) -> None:
+    assert found(radar, 'title:"large language model"') == {"p-llm"}
+    assert found(radar, 'abstract:"large language model"') == {"p-llms"}
+
+
+def test_excluded_phrase(radar: Radar) -> None:
+    assert found(radar, 'graph -"graph neural"') == {"p-reversed", "p-gap", "p-boundary", "p-authors"}
+
+
+def test_prefix_at_the_end_of_a_hyphenated_word(radar: Radar) -> None:
+    """``graph-neur*``: "graph" then a word starting with "neur", adjacent and in order."""
+    assert found(radar, "graph-neur*") == {"p-adjacent", "p-sentence"}
+    assert found(radar, "neural-gra*") == {"p-reversed"}
+    assert found(radar, "graph-conv*") == {"p-gap"}
