@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import uuid
 from datetime import date
 from typing import Any
 
@@ -149,7 +150,9 @@ def _sync_forever(radar: Radar, config: Any, every: float | None, as_json: bool,
             sys.stdout.write(orjson.dumps(report).decode() + "\n")
         sys.stdout.flush()
 
-    scheduler = start_sync_schedule(radar, config, interval, on_reports=on_reports, embed=embed)
+    # shared with any `serve --sync` on the same database: one round at a time between them
+    scheduler = start_sync_schedule(radar, config, interval, on_reports=on_reports, embed=embed,
+                                    generation=uuid.uuid4().hex)
     try:
         while scheduler.running:
             scheduler.join(1.0)

@@ -7,8 +7,9 @@ period) index makes a second enqueue of the same period's digest a no-op:
 however often ``digest send`` runs, a period's digest is made once.
 
 **Delivery** (:meth:`Outbox.deliver`) is one at a time per database: it holds
-an exclusive ``flock`` on ``<db>-mail.lock`` (the kernel lets go of it when
-the process dies, even by ``kill -9``), so a second delivery (another
+an exclusive ``flock`` on ``<db>-mail.lock`` (the job lock ``mail`` of
+:mod:`paperradar.store.job_lock`; on PostgreSQL a session advisory lock; the
+kernel, or the server, lets go of it when the process dies, even by ``kill -9``), so a second delivery (another
 ``digest send``, the web's background thread, ``serve --sync``) does not
 run beside it but leaves the new rows to it. For each mail:
 
@@ -38,7 +39,6 @@ thousand digests do not trip a provider's sending limits.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import threading
@@ -52,7 +52,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
 from ..store import StorageFault, Store
-from ..store.faults import guarded
+from ..store.job_lock import job_lock
 from .smtp import DeliveryFailure, Mailer, MailError, MailSetupError, as_bytes, recipient_of
 
 log = logging.getLogger("paperradar.mail")
@@ -341,7 +341,8 @@ class Outbox:
 
     @contextmanager
     def _locked(self, block: bool) -> Iterator[None]:
-        """The one delivery of this database: an exclusive flock on ``<db>-mail.lock``."""
+        """The one delivery of this database: the job lock ``mail`` (:mod:`paperradar.store.job_lock`:
+        an exclusive flock on ``<db>-mail.lock``; on PostgreSQL a session advisory lock)."""
         path = getattr(self.store, "path", None)
         if not path or path == ":memory:":
             if not self._memory_lock.acquire(blocking=block):
@@ -353,17 +354,10 @@ class Outbox:
             return
         if getattr(self.store, "read_only", None):  # a read-only copy of the site sends nothing
             raise StorageFault(path, self.store.read_only, "mail is delivered only where the database can be written")
-        with guarded(f"{path}-mail.lock"):  # a folder that cannot be written: one line, not a traceback
-            fd = os.open(f"{path}-mail.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
-            except BlockingIOError:
-                raise DeliveryBusy("another delivery is running") from None
+        with job_lock(self.store, "mail").hold(block) as got:
+            if not got:
+                raise DeliveryBusy("another delivery is running")
             yield
-        finally:
-            os.close(fd)  # closing the file releases the lock
-
 
 def _header(data: bytes, name: str) -> str | None:
     head = data.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")

@@ -41,13 +41,17 @@ class FeaturedTable(SQLiteBase):
 
     def add_featured(
         self, paper_id: str, day: str, source: str = "local", submitted_by: str | None = None,
-        submitted_at: str | None = None,
+        submitted_at: str | None = None, only_new: bool = False,
     ) -> bool:
         """Feature a stored paper on ``day`` (a user's submission: source ``local``).
 
         ``submitted_at`` defaults to now for a new row. Returns True if the row is new; an
         existing row keeps its ``first_seen`` and takes the submitter and time
-        it is given. KeyError for an unknown paper, ValueError for a bad day or source.
+        it is given. With ``only_new``, a paper featured on that day already (by any
+        source) is left as it is and False returned: the check and the insert are one
+        write transaction, so of two processes submitting it at once one wins (a web
+        submission: once a paper and day, with several workers too).
+        KeyError for an unknown paper, ValueError for a bad day or source.
         """
         if source not in SOURCES:
             raise ValueError(f"unknown featuring source {source!r} (one of {', '.join(SOURCES)})")
@@ -58,6 +62,9 @@ class FeaturedTable(SQLiteBase):
             row = conn.execute("SELECT rowid FROM papers WHERE id = ?", (key,)).fetchone()
             if row is None:
                 raise KeyError(paper_id)
+            if only_new and conn.execute("SELECT 1 FROM featured WHERE paper = ? AND day = ?",
+                                         (row[0], day)).fetchone() is not None:
+                return False
             before = conn.execute(
                 "SELECT 1 FROM featured WHERE paper = ? AND day = ? AND source = ?", (row[0], day, source)
             ).fetchone()

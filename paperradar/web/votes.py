@@ -27,7 +27,6 @@ them.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -65,8 +64,6 @@ _SUBMIT = errors({
          "(the message says which)",
     502: "arXiv could not be asked (the message says why): try again later",
 })
-# One submission per paper and day: the check and the insert are one step for the whole app.
-_SUBMITTING = threading.Lock()
 _ARXIV_HOSTS = ("arxiv.org", "www.arxiv.org", "export.arxiv.org")
 _HF_HOSTS = ("huggingface.co", "www.huggingface.co", "hf.co")
 
@@ -168,14 +165,16 @@ def submit(request: Request, user: User, text: str | None, name: str = "paper") 
     store = store_of(request)
     row = store.get(key) or _fetch(request, key)
     day = today()
-    with _SUBMITTING:
+    # One submission per paper and day: the store's check and insert are one write transaction, which
+    # holds across threads and worker processes (several `serve --workers`, several hosts).
+    if not store.add_featured(row["id"], day, "local", submitted_by=str(user.id), only_new=True):
         for featured in store.featured_of([row["rowid"]]).get(row["rowid"], []):
             if featured.day == day:
                 label = submitter_label(store, featured.as_dict())
                 by = f" by {label}" if label else ""
                 raise HTTPError(409, f"{row['id']} is already on today's list ({day}, submitted{by}): "
                                      "a paper is submitted once a day")
-        store.add_featured(row["id"], day, "local", submitted_by=str(user.id))
+        raise HTTPError(409, f"{row['id']} is already on today's list ({day}): a paper is submitted once a day")
     mine = [f for f in store.featured_of([row["rowid"]]).get(row["rowid"], []) if f.day == day and f.source == "local"]
     return row, shown_featured(store, mine[0]) or {}
 
