@@ -48,15 +48,9 @@ def cmd_copy(_radar: None, args: argparse.Namespace) -> int:
               f"not {scheme}", file=sys.stderr)
         return 2
     source = args.source or resolve_db(getattr(args, "db", None))
+    run: StoreCopy | None = None
     try:
         run = StoreCopy(source, args.to, batch=args.batch)
-    except StorageFault as exc:
-        print(f"paperradar: {exc}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"paperradar: {exc}", file=sys.stderr)
-        return 2
-    try:
         return _run(run, args)
     except StorageFault as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
@@ -65,14 +59,15 @@ def cmd_copy(_radar: None, args: argparse.Namespace) -> int:
         print(f"paperradar: {exc}", file=sys.stderr)
         return 2
     except sqlite3.Error as exc:  # the source failed while being read (a damaged file, an I/O error)
-        print(f"paperradar: cannot read {run.source_path}: {exc}", file=sys.stderr)
+        print(f"paperradar: cannot read {run.source_path if run else source}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("paperradar: copy interrupted; committed batches are kept: run the same command again to go on",
               file=sys.stderr)
         return 130
     finally:
-        run.close()
+        if run is not None:
+            run.close()
 
 
 def _run(run: StoreCopy, args: argparse.Namespace) -> int:

@@ -54,7 +54,26 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SQLiteBase:
+class MetaTable:
+    """The ``meta`` table (key -> value), the same SQL on every backend."""
+
+    conn: Any
+    write: Callable[[], Any]  # the backend's one write transaction
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str, conn: Any = None) -> None:
+        sql = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        if conn is not None:
+            conn.execute(sql, (key, value))
+            return
+        with self.write() as c:
+            c.execute(sql, (key, value))
+
+
+class SQLiteBase(MetaTable):
     """A SQLite file: this thread's connection, one write transaction at a time, the ``meta`` table."""
 
     path: str
@@ -151,18 +170,6 @@ class SQLiteBase:
             except sqlite3.Error:
                 _rollback(conn)  # SQLite may keep the transaction open after a failed COMMIT (disk full)
                 raise
-
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
-
-    def set_meta(self, key: str, value: str, conn: sqlite3.Connection | None = None) -> None:
-        sql = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-        if conn is not None:
-            conn.execute(sql, (key, value))
-            return
-        with self.write() as c:
-            c.execute(sql, (key, value))
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -39,6 +39,7 @@ from psycopg.conninfo import conninfo_to_dict
 from .base import StorageFault, StoreError
 from .browse import BrowseQueries
 from .comments import CommentTable
+from .connection import MetaTable
 from .faults import DENIED, DISK_FULL, READ_ONLY
 from .featured import FeaturedTable
 from .follows import FollowTables
@@ -103,7 +104,7 @@ class _Held:
             self.release()
 
 
-class PostgresBase:
+class PostgresBase(MetaTable):
     """A PostgreSQL database: this thread's connection, one write transaction at a time, the ``meta`` table."""
 
     path: str
@@ -171,18 +172,6 @@ class PostgresBase:
             if cause is None:
                 raise
             raise StorageFault(self.path, cause, (exc.diag.message_primary or "").strip()) from exc
-
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
-
-    def set_meta(self, key: str, value: str, conn: Connection | None = None) -> None:
-        sql = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-        if conn is not None:
-            conn.execute(sql, (key, value))
-            return
-        with self.write() as c:
-            c.execute(sql, (key, value))
 
 
 class PostgresStore(PostgresBase, PaperTable, FeaturedTable, BrowseQueries, VectorTables, SyncTables, IndexMarks,
