@@ -17,6 +17,7 @@ from conftest import ROOT
 from helpers import cli, read_arxiv_lines, run
 
 from paperradar.app import Radar
+from paperradar.index import flatfile as flatfile_module
 from paperradar.index import vectors as vector_module
 from paperradar.index.embed import current_model
 from paperradar.rank import semantic as semantic_module
@@ -412,6 +413,30 @@ def test_keyword_index_filter_helpers(store: SQLiteStore) -> None:
     assert kw.passing(Filters(category="cs.LG"), some) == set(list(cv)[:5])
 
 
+def test_large_filter_sets_are_kept_until_the_index_changes(
+    store: SQLiteStore, lines: list[bytes], tmp_path: Path
+) -> None:
+    radar = Radar(store)
+    kw = radar.keyword
+    cs_lg = Filters(category="cs.LG")
+    sql = "SELECT paper FROM paper_categories WHERE category = 'cs.LG' ORDER BY paper"
+    ids, total = kw.filtered(cs_lg, 10_000)
+    assert ids.tolist() == _rowids(store, sql) and total == len(ids)
+    assert kw.filtered(cs_lg, 10_000)[0] is ids  # kept: not collected again
+    assert kw.filtered(Filters(category="cs.AI"), 10_000)[0].tolist() == _rowids(
+        store, "SELECT paper FROM paper_categories WHERE category = 'cs.AI' ORDER BY paper")
+    record = next(r for r in map(json.loads, lines) if "cs.LG" not in r["categories"])
+    record["categories"] = [*record["categories"], "cs.LG"]  # a paper joins cs.LG
+    record["updated"], record["version"] = "2030-01-01", 9
+    _import(Path(store.path), [json.dumps(record).encode() + b"\n"], tmp_path, embed=False)
+    radar.refresh()
+    kw.refresh()
+    now, _ = kw.filtered(cs_lg, 10_000)
+    assert now.tolist() == _rowids(store, sql) and len(now) == len(ids) + 1
+    joined = store.rowids([record["arxiv_id"]])[record["arxiv_id"]]
+    assert joined not in set(ids.tolist()) and kw.passing(cs_lg, [joined, *ids[:3].tolist()]) == {joined, *ids[:3].tolist()}
+
+
 def test_vector_index_files_are_replaced_atomically(store: SQLiteStore) -> None:
     radar = Radar(store)
     index = radar.vectors
@@ -438,3 +463,112 @@ def test_searches_stay_complete_when_the_saved_index_is_lost(store: SQLiteStore,
     reader.update()  # the next writer rebuilds what was lost
     assert (directory / "hnsw.usearch").exists() and np.load(directory / "vectors.npy").shape[1] == 384
     assert len(vector_module.VectorIndex(store, current_model(), 384)) == store.count()
+
+
+# -- large filtered sets: the int8 scan ----------------------------------------
+
+
+@pytest.fixture
+def scan_everything(monkeypatch) -> None:
+    """As if every filter let a million papers through: no exact small-set path, no graph rounds,
+    every candidate set scanned in the int8 rows, with a shortlist much shorter than the store."""
+    monkeypatch.setattr(semantic_module, "EXACT_FILTERED", 5)
+    monkeypatch.setattr(semantic_module, "ANN_DEPTH_MAX", 0)
+    monkeypatch.setattr(vector_module, "SCAN_MIN", 0)
+    monkeypatch.setattr(vector_module, "RERANK", 2)
+    monkeypatch.setattr(vector_module, "RERANK_EXTRA", 10)
+    monkeypatch.setattr(flatfile_module, "SCAN_SLICE", 64)  # several slices, merged
+
+
+def _int8_rows_match_the_float16_rows(directory: Path) -> None:
+    flat, i8 = np.load(directory / "vectors.npy"), np.load(directory / "vectors.i8.npy")
+    assert i8.shape == flat.shape and i8.dtype == np.int8
+    assert np.array_equal(i8, flatfile_module.quantize(flat.astype(np.float32)))
+
+
+@pytest.mark.parametrize(
+    "filters, sql, params",
+    [
+        (Filters(category="cs.AI"), "SELECT paper FROM paper_categories WHERE category = ?", ("cs.AI",)),
+        (Filters(since="2025-03-19"), "SELECT rowid FROM papers WHERE published >= ?", ("2025-03-19",)),
+    ],
+)
+def test_scanned_filters_equal_exact_search(
+    store: SQLiteStore, scan_everything: None, filters: Filters, sql: str, params: tuple
+) -> None:
+    radar = Radar(store)
+    passing = _rowids(store, sql, params)
+    for text in ("object detection in images", "grasping with a robot hand", "large language model reasoning"):
+        query = semantic_module.query_vector(radar, text)
+        assert [r for r, _ in semantic_module.nearest(radar, query, 10, filters)] == _exact(store, query, passing, 10)
+
+
+def test_filter_that_excludes_the_whole_neighbourhood_still_gives_the_exact_top_k(
+    store: SQLiteStore, monkeypatch
+) -> None:
+    """A query whose nearest papers all fail the filter (an astrophysics question limited to
+    computational linguistics): the graph round finds none of them, the scan finds the exact top k."""
+    radar = Radar(store)
+    monkeypatch.setattr(semantic_module, "EXACT_FILTERED", 5)
+    monkeypatch.setattr(vector_module, "EXACT_MAX", 0)  # the graph, not an exact scan, answers the round
+    monkeypatch.setattr(vector_module, "SCAN_MIN", 0)
+    monkeypatch.setattr(vector_module, "RERANK", 1)  # the int8 scan's shortlist: 12 of the 18 that pass
+    monkeypatch.setattr(vector_module, "RERANK_EXTRA", 2)
+    passing = _rowids(store, "SELECT paper FROM paper_categories WHERE category = 'cs.CL'")
+    query = -store.get_vectors(current_model(), passing)[1].mean(axis=0)  # as far from cs.CL as can be
+    query /= np.linalg.norm(query)
+    monkeypatch.setattr(semantic_module, "SHARE_MARGIN", 0.0)  # a first round 20 deep...
+    assert not set(passing) & {r for r, _ in radar.vectors.search(query, 20)}  # ...that finds no cs.CL paper
+    monkeypatch.setattr(semantic_module, "ANN_DEPTH_MAX", 20)  # one round, then the scan
+    scans = []
+    scan = flatfile_module.Int8File.scan
+    monkeypatch.setattr(flatfile_module.Int8File, "scan", lambda self, *a: scans.append(1) or scan(self, *a))
+    hits = semantic_module.nearest(radar, query, 10, Filters(category="cs.CL"))
+    assert scans and [r for r, _ in hits] == _exact(store, query, passing, 10)
+
+
+def test_int8_rows_kept_right_after_papers_are_added_changed_and_deleted(
+    store: SQLiteStore, lines: list[bytes], tmp_path: Path, scan_everything: None
+) -> None:
+    radar = Radar(store)
+    model = current_model()
+    directory = radar.vectors.dir
+    _int8_rows_match_the_float16_rows(directory)
+    rowids = _rowids(store, "SELECT rowid FROM papers ORDER BY rowid")
+    keys, vecs = store.get_vectors(model, rowids[:4])
+    store.save_vectors(model, [int(k) for k in keys], ["changed"] * 4, vecs[:, ::-1].copy())  # changed
+    with store.write() as conn:  # deleted (the vector goes with the paper)
+        conn.executemany("DELETE FROM papers WHERE rowid = ?", [(r,) for r in rowids[10:13]])
+    query = vecs[1][::-1].copy()
+    everything = _rowids(store, "SELECT rowid FROM papers")
+    since = Filters(since="2000-01-01")  # every paper passes: the whole store is scanned
+    # A reader sees the changes before the writer saves them (the delta and the masked rows)...
+    assert [r for r, _ in semantic_module.nearest(radar, query, 10, since)] == _exact(store, query, everything, 10)
+    radar.vectors.update()  # ... and the writer patches the saved rows in place
+    _int8_rows_match_the_float16_rows(directory)
+    fresh = Radar(SQLiteStore(store.path))
+    assert [r for r, _ in semantic_module.nearest(fresh, query, 10, since)] == _exact(store, query, everything, 10)
+    assert int(keys[1]) == semantic_module.nearest(fresh, query, 1, since)[0][0]
+    _import(Path(store.path), read_arxiv_lines(N_PAPERS + 60)[N_PAPERS:], tmp_path)  # added (and embedded)
+    _int8_rows_match_the_float16_rows(directory)
+    everything = _rowids(store, "SELECT rowid FROM papers")
+    newest = max(everything)
+    query = store.get_vectors(model, [newest])[1][0]
+    got = [r for r, _ in semantic_module.nearest(Radar(SQLiteStore(store.path)), query, 10, since)]
+    assert got == _exact(store, query, everything, 10) and got[0] == newest
+
+
+def test_an_index_saved_before_the_int8_rows_is_searched_alike_and_completed_by_the_writer(
+    store: SQLiteStore, scan_everything: None
+) -> None:
+    directory = Radar(store).vectors.dir
+    (directory / "vectors.i8.npy").unlink()
+    radar = Radar(store)
+    passing = _rowids(store, "SELECT paper FROM paper_categories WHERE category = 'cs.AI'")
+    query = semantic_module.query_vector(radar, "object detection in images")
+    expected = _exact(store, query, passing, 10)
+    assert [r for r, _ in semantic_module.nearest(radar, query, 10, Filters(category="cs.AI"))] == expected
+    radar.vectors.update()
+    _int8_rows_match_the_float16_rows(directory)
+    fresh = Radar(SQLiteStore(store.path))
+    assert [r for r, _ in semantic_module.nearest(fresh, query, 10, Filters(category="cs.AI"))] == expected

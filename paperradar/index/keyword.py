@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import tantivy
 
 from ..store import Filters, StorageFault, StoredPaper
@@ -104,6 +105,8 @@ class KeywordIndex:
         self.index.register_tokenizer("paper", _STEMMED)
         self.index.register_tokenizer("names", _PLAIN)
         self._writer: tantivy.IndexWriter | None = None
+        # filter -> (commit it was counted at, count, sorted rowids or None): see filtered()
+        self._filtered_sets: dict[tuple, tuple] = {}
 
     def _open(self) -> tantivy.Index:
         """The index in its folder (made if missing), or read through a shadow when it cannot be written."""
@@ -254,24 +257,70 @@ class KeywordIndex:
             out.append(_marked(generator.snippet_from_doc(doc)))
         return out
 
-    def filtered(self, filters: Filters, limit: int) -> tuple[list[int], int]:
-        """How many papers pass ``filters``, and their rowids if that is at most ``limit`` (else none).
+    def filtered(self, filters: Filters, limit: int) -> tuple[np.ndarray, int]:
+        """How many papers pass ``filters``, and their rowids (sorted) if that is at most ``limit`` (else none).
 
         Semantic search asks this so its filters mean exactly what keyword
-        search's mean (same category, author and date matching).
+        search's mean (same category, author and date matching). What it
+        finds is kept per filter until the index's next commit: at a million
+        papers, counting an author phrase costs 20-40 ms and turning
+        230,000 hits into Python objects about 200 ms, where the scan that
+        uses them costs 30. Kept answers are exact: before counting, the
+        reader is brought to the commit that ``meta.json`` names (tantivy
+        rewrites that file on every commit and merge), so an unchanged
+        ``meta.json`` means an unchanged index. A read-only folder (read
+        through a shadow) keeps nothing.
         """
-        query = self._filter_query(filters)
-        searcher = self.index.searcher()
-        total = int(searcher.search(query, 1, count=True).count or 0)  # counting is cheap, fetching is not
+        key = (filters.category, filters.author, filters.since, filters.until)
+        commit = self._filters_commit()
+        kept = self._filtered_sets.get(key)
+        if kept is None or commit is None or kept[0] != commit:
+            if commit is not None:
+                self.index.reload()  # the reader at the commit just stamped, or a newer one
+            query = self._filter_query(filters)
+            total = int(self.index.searcher().search(query, 1, count=True).count or 0)
+            kept = (commit, total, None)
+        total, rowids = kept[1], kept[2]
         if total == 0 or total > limit:
-            return [], total
-        result = searcher.search(query, total, count=False)
-        return _rowids(searcher, [a for _, a in result.hits]), total
+            self._keep_filtered(key, kept)
+            return np.zeros(0, dtype=np.int64), total
+        if rowids is None:
+            # Ordered by the rowid column, each hit's key is its rowid: no second pass over the column.
+            hits = self.index.searcher().search(self._filter_query(filters), total, count=False, order_by_field="rowid").hits
+            rowids = np.sort(np.fromiter((rowid for rowid, _ in hits), dtype=np.int64, count=len(hits)))
+            total = len(rowids)
+        self._keep_filtered(key, (kept[0], total, rowids))
+        return rowids, total
+
+    def _filters_commit(self) -> tuple[int, ...] | None:
+        """The index's last commit as ``meta.json``'s (mtime, inode, size); None: keep nothing."""
+        if self.read_only:
+            return None
+        try:
+            meta = (self.path / "meta.json").stat()
+        except OSError:
+            return None
+        return (meta.st_mtime_ns, meta.st_ino, meta.st_size)
+
+    def _keep_filtered(self, key: tuple, kept: tuple) -> None:
+        """Keep a filter's answer (a few filters: 2 MB each at 230,000 papers; the oldest goes)."""
+        if kept[0] is None:
+            return
+        cache = self._filtered_sets
+        cache.pop(key, None)
+        if len(cache) >= 16:
+            cache.pop(next(iter(cache)))
+        cache[key] = kept
 
     def passing(self, filters: Filters, rowids: list[int]) -> set[int]:
-        """Which of ``rowids`` pass ``filters``."""
+        """Which of ``rowids`` pass ``filters`` (from a kept set of :meth:`filtered` when there is one)."""
         if not rowids:
             return set()
+        kept = self._filtered_sets.get((filters.category, filters.author, filters.since, filters.until))
+        if kept is not None and kept[2] is not None and kept[0] == self._filters_commit():
+            asked, members = np.asarray(rowids, dtype=np.int64), kept[2]  # members: sorted
+            at = np.minimum(np.searchsorted(members, asked), len(members) - 1)
+            return set(asked[members[at] == asked].tolist())
         members = tantivy.Query.term_set_query(self.schema, "rowid", rowids)
         query = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, members), (tantivy.Occur.Must, self._filter_query(filters))]

@@ -3,10 +3,14 @@
 Filters are the keyword index's (same category, author and date matching
 as keyword search). When few papers pass them (up to ``EXACT_FILTERED``, 5,000),
 those papers are scored exactly, so the result is exactly the top k among
-them. When many pass, the nearest-neighbour search is widened round by round
-until ``k`` of its results pass: it starts deep enough to hold that many
-at the filter's share of the collection (counted first), so one round is
-usual; the last resort scans everything that passes.
+them. When many pass, the nearest-neighbour search is tried first, deep
+enough to hold ``k`` that pass at the filter's share of the collection
+(counted first), and widened while that stays cheap (up to ``ANN_DEPTH_MAX``
+neighbours); when the filter excludes the query's whole neighbourhood (an
+astrophysics question with ``category:cs.CL``), every paper that passes is
+scored exactly instead, scanned in the vector index's int8 rows
+(:meth:`VectorIndex.search` with candidates). Widening the graph search
+further cost more than that scan at a million papers (bench/README.md).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from ..store import Filters
 from .ranked import Ranked, rows_for
 
 EXACT_FILTERED = 5_000  # filters passed by at most this many papers: score them all exactly
-MAX_ROUNDS = 4
+ANN_DEPTH_MAX = 2_000  # deepest graph search tried for a filter; past it, what passes is scanned exactly
+WIDEN = 4  # each graph round looks this many times deeper than the last
+SHARE_MARGIN = 1.5  # the first round looks this many times deeper than the filter's share suggests
 
 
 def query_vector(radar: Radar, text: str) -> np.ndarray:
@@ -41,15 +47,17 @@ def nearest(
     if total <= EXACT_FILTERED:
         return _drop(index.search(vector, want, candidates=np.array(passing, dtype=np.int64)), exclude, k)
     size = max(len(index), 1)
-    depth = min(size, int(want * size / total * 1.5) + 20)  # expected to hold `want` that pass
-    for _ in range(MAX_ROUNDS):
+    depth = min(size, int(want * size / total * SHARE_MARGIN) + 20)  # expected to hold `want` that pass
+    while depth <= ANN_DEPTH_MAX:
         hits = index.search(vector, depth)
         ok = kw.passing(filters, [r for r, _ in hits])
         found = [(r, s) for r, s in hits if r in ok and r not in exclude]
         if len(found) >= k or depth >= size:
             return found[:k]
-        depth = min(size, depth * 4)
-    everything, _ = kw.filtered(filters, total)
+        if len(found) * ANN_DEPTH_MAX < k * depth:  # at this rate even the deepest round falls short
+            break
+        depth = min(size, depth * WIDEN)
+    everything, _ = kw.filtered(filters, 1 << 62)  # all of them, however many pass by now
     return _drop(index.search(vector, want, candidates=np.array(everything, dtype=np.int64)), exclude, k)
 
 
