@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .index.embed import (
@@ -48,7 +48,10 @@ from .index.embed import (
 from .index.encoder import DIM, Encoder
 from .index.keyword import MARK, META_SEQ, IndexBusy, KeywordIndex, index_dir
 from .index.vectors import VectorIndex
-from .store import MergeResult, StorageFault, Store, StoreError, open_store
+from .store import MergeResult, StorageFault, Store, open_store
+
+if TYPE_CHECKING:
+    from .index.pg_vectors import PgVectorIndex
 
 SAVE_EVERY = 20_480  # a long embedding run saves the vector index this often, so searches meanwhile stay fast
 FOREIGN_WAIT = 600.0  # seconds to wait for the index writer when an index must be rebuilt before use
@@ -72,7 +75,7 @@ class Radar:
         self.settings = settings or Settings()
         self._encoder = encoder
         self._keyword: KeywordIndex | None = None
-        self._vectors: VectorIndex | None = None
+        self._vectors: VectorIndex | PgVectorIndex | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._opening = threading.Lock()
         self.embedding: EmbedReport | None = None  # the embedding run in progress (serve --embed), if any
@@ -96,13 +99,18 @@ class Radar:
     @property
     def keyword(self) -> KeywordIndex:
         """The keyword index beside the database, opened on first use; one made from another
-        database is rebuilt before it is first served."""
+        database is rebuilt before it is first served. On PostgreSQL the database's own text index
+        (:class:`~.index.pg_keyword.PgKeywordIndex`: nothing beside it, nothing to catch up)."""
         if self._keyword is not None:  # the common case, without the lock
             return self._keyword
         with self._opening:
             if self._keyword is not None:
                 return self._keyword
-            self._index_beside_the_file()
+            if self.on_server:  # the text index is in the database (index/pg_keyword.py)
+                from .index.pg_keyword import PgKeywordIndex
+
+                self._keyword = PgKeywordIndex(self.store)  # type: ignore[assignment]
+                return self._keyword  # type: ignore[return-value]
             index = KeywordIndex(index_dir(self.store.path))
             if self._keyword_foreign(index):
                 fault = self._keyword_unwritable(index)
@@ -115,23 +123,28 @@ class Radar:
             return index
 
     @property
-    def vectors(self) -> VectorIndex:
-        """The current model's vector index beside the database (opened on first use, no model loaded)."""
+    def vectors(self) -> VectorIndex | PgVectorIndex:
+        """The current model's vector index (opened on first use, no model loaded): beside the database
+        file, or on PostgreSQL the database's own pgvector index (index/pg_vectors.py)."""
         if self._vectors is not None:
             return self._vectors
         with self._opening:
             if self._vectors is None:
-                self._index_beside_the_file()
-                self._vectors = VectorIndex(self.store, current_model(), DIM)
+                self._vectors = self._open_vectors()
             return self._vectors
 
-    def _index_beside_the_file(self) -> None:
-        """The search indexes live in folders beside a database file; a server database (PostgreSQL)
-        has no such place, and its own indexes are not built yet: say so rather than make a folder
-        named after a URL."""
-        if "://" in self.store.path:
-            raise StoreError(f"{self.store.path}: keyword and semantic search, import and embedding do not run "
-                             "on PostgreSQL yet (only the store does; see docs/postgresql.md)")
+    def _open_vectors(self) -> VectorIndex | PgVectorIndex:
+        if self.on_server:  # pgvector's index in the database; imported only then (psycopg)
+            from .index.pg_vectors import PgVectorIndex
+
+            return PgVectorIndex(self.store, current_model(), DIM)  # type: ignore[arg-type]
+        return VectorIndex(self.store, current_model(), DIM)
+
+    @property
+    def on_server(self) -> bool:
+        """Whether the store is a server database (PostgreSQL): its indexes live in it, not in folders
+        beside a file."""
+        return "://" in self.store.path
 
     @property
     def encoder(self) -> Encoder:
@@ -197,7 +210,7 @@ class Radar:
             self._catch_up_keyword(index, self._keyword_foreign(index), None)
             session = ImportIndexing(self, index)
             yield session
-            if session.added:
+            if session.added and not getattr(index, "in_database", False):
                 index.commit()
                 self._keyword_saved(index, self.store.max_seq())
 
@@ -217,6 +230,8 @@ class Radar:
 
     def _refresh_keyword(self, progress: bool, wait: float) -> int:
         index = self.keyword
+        if getattr(index, "in_database", False):
+            return 0  # the database keeps its own text index current
         foreign = self._keyword_foreign(index)
         if not foreign and not self._keyword_behind(index):
             return 0
@@ -256,6 +271,8 @@ class Radar:
         A row is replaced (deleted, then added) so a catch-up after a crash that
         came between the index commit and the seq record indexes nothing twice.
         """
+        if getattr(index, "in_database", False):
+            return 0  # PostgreSQL: indexed by the database as it is written
         seq = 0 if foreign else int(self.store.get_meta(META_SEQ, "0") or 0)
         if seq and index.count() == 0:
             seq = 0  # the index directory was removed: rebuild it all
@@ -285,6 +302,8 @@ class Radar:
 
     def _keyword_foreign(self, index: KeywordIndex) -> bool:
         """Whether the keyword index holds documents that were not made from this database."""
+        if getattr(index, "in_database", False):
+            return False
         token = index.stamp()
         if token is None:
             return index.count() > 0

@@ -83,9 +83,10 @@ class PostgresServer:
     DECLARE name text;
     BEGIN
         SET LOCAL session_replication_role = replica;
-        FOR name IN SELECT tablename FROM pg_tables WHERE schemaname = 'public'
+        FOR name IN SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+                WHERE schemaname IN ('public', 'paperradar_ann')
                 AND tablename NOT IN ('schema_version', 'vector_log_head') LOOP
-            EXECUTE format('DELETE FROM %I', name);
+            EXECUTE 'DELETE FROM ' || name;
         END LOOP;
         FOR name IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
             EXECUTE format('ALTER SEQUENCE %I RESTART', name);
@@ -107,6 +108,10 @@ class PostgresServer:
         self._sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
         try:
             with self._psycopg.connect(self.url(name), autocommit=True) as conn:
+                # keyword search adds its column on first use (store/pg_search.py): not a fresh schema
+                if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' "
+                                "AND table_name = 'papers' AND column_name = 'search_doc'").fetchone():
+                    raise self._psycopg.Error("not reusable")
                 conn.execute(self.EMPTY)
             self._free.append(name)
         except self._psycopg.Error:

@@ -50,10 +50,10 @@ from .marks import IndexMarks
 from .papers import PaperTable
 from .pg_connection import Connection, configure
 from .pg_schema import PG_SCHEMA_VERSION, migrate, schema_version
+from .pg_vectors import PgVectorTables, apply_ddl
 from .sessions import SessionTables
 from .sync_state import SyncTables
 from .users import UserTables
-from .vectors import VectorTables
 from .votes import VoteTable
 
 __all__ = ["PostgresBase", "PostgresStore", "display_url"]
@@ -174,7 +174,7 @@ class PostgresBase(MetaTable):
             raise StorageFault(self.path, cause, (exc.diag.message_primary or "").strip()) from exc
 
 
-class PostgresStore(PostgresBase, PaperTable, FeaturedTable, BrowseQueries, VectorTables, SyncTables, IndexMarks,
+class PostgresStore(PostgresBase, PaperTable, FeaturedTable, BrowseQueries, PgVectorTables, SyncTables, IndexMarks,
                     UserTables, SessionTables, VoteTable, CommentTable, LibraryTables, FollowTables, MailTables,
                     MailTokenTables):
     """Papers in a PostgreSQL database. Safe to share between threads: each reads through its own connection."""
@@ -197,10 +197,12 @@ class PostgresStore(PostgresBase, PaperTable, FeaturedTable, BrowseQueries, Vect
                     if schema_version(conn) < PG_SCHEMA_VERSION:
                         raise StorageFault(self.path, READ_ONLY,
                                            "its schema must be upgraded first: open it once where it can be written")
+                    self.pgvector = apply_ddl(conn, writable=False)
                     return
                 try:
                     with self._guarded():
                         migrate(conn)
+                        self.pgvector = apply_ddl(conn, writable=True)  # pgvector's objects (store/pg_vectors.py)
                 except psycopg.Error as exc:  # e.g. no citext extension on the server
                     raise StoreError(f"cannot make the schema in {self.path}: {_why(exc, self.url)}") from None
         except psycopg.OperationalError as exc:
