@@ -103,6 +103,17 @@ def test_search_equals_brute_force_when_exact_and_recall_is_high_through_hnsw(pg
     assert hits / 300 >= 0.95
 
 
+def test_a_search_deeper_than_pgvectors_ef_search_limit_answers_in_order(pg_store) -> None:
+    """pgvector takes hnsw.ef_search up to 1000: a search for more rows (filtered hybrid search widens
+    to 2,000) must still answer, every row asked for, best first."""
+    rowids, vectors = _filled(pg_store, 1500)
+    index = PgVectorIndex(pg_store, MODEL, DIM)
+    found = index.search(vectors[0], 1200)
+    assert len(found) == 1200 and len({r for r, _ in found}) == 1200
+    assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    assert found[0][0] == rowids[0]
+
+
 def test_candidates_far_from_the_query_still_give_their_exact_top_k(pg_store) -> None:
     rowids, vectors = _filled(pg_store, 3000)
     index = PgVectorIndex(pg_store, MODEL, DIM)

@@ -55,6 +55,7 @@ TABLE = f"{SCHEMA}.halfvecs"
 HALF_DIM = 384  # halfvec(384): the models' width; vectors of another width are not mirrored
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 128  # as the file index (usearch connectivity 16, expansion_add 128)
 EF_SEARCH = 160  # hnsw.ef_search floor, as the file index's expansion_search (pgvector's default 40: lower recall)
+EF_SEARCH_MAX = 1000  # pgvector refuses more; the iterative scan still returns every row asked for, in order
 MAX_SCAN_TUPLES = 20_000  # hnsw.max_scan_tuples: how far an iterative scan goes before giving up
 FILL_BATCH = 2_000
 
@@ -182,12 +183,13 @@ class PgVectorTables(VectorTables):
             raw.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true),"
                         " set_config('hnsw.ef_search', $1, true), set_config('hnsw.max_scan_tuples', $2, true),"
                         " set_config('enable_sort', 'off', true)",
-                        (str(max(EF_SEARCH, 2 * k)), str(max(MAX_SCAN_TUPLES, 20 * k))))
+                        (str(min(EF_SEARCH_MAX, max(EF_SEARCH, 2 * k))), str(max(MAX_SCAN_TUPLES, 20 * k))))
             rows = raw.execute(
                 f"SELECT paper, vec <=> $1::halfvec AS d FROM {TABLE} WHERE {where} ORDER BY vec <=> $1::halfvec"
                 f" LIMIT {int(k)}", (halfvec_text(query), *params),
             ).fetchall()
-        return [(int(r[0]), 1.0 - float(r[1])) for r in rows]
+        # past ef_search's cap (k > 500) the iterative scan's batches can come slightly out of order
+        return sorted(((int(r[0]), 1.0 - float(r[1])) for r in rows), key=lambda hit: -hit[1])
 
     def _exact(self, model: str, query: np.ndarray, k: int, keys: list[int] | None) -> list[tuple[int, float]]:
         """Every matching row scored (``OFFSET 0`` keeps the planner from ordering by the approximate index)."""
