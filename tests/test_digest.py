@@ -31,6 +31,7 @@ from community_fixtures import ORIGIN, PASSWORD, Site, add_member, copy_db
 from conftest import ROOT
 from fastapi.testclient import TestClient
 from helpers import cli
+from test_web_e2e import browser  # noqa: F401 - Chromium, launched once per module
 from web_fixtures import web_db  # noqa: F401
 
 from paperradar.app import Radar
@@ -41,9 +42,6 @@ from paperradar.store import open_store
 from paperradar.web import create_app
 from paperradar.web.auth import SESSION_COOKIE
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = Path(os.environ.get("PAPERRADAR_ARTIFACTS", ROOT / "test-artifacts")) / "mail"
 SENDER = "paperradar digest <digest@example.org>"
 DAY = date(2025, 3, 20)  # a day of the slice with featured papers
@@ -551,23 +549,8 @@ def test_readers_following_the_same_author_share_one_lookup_each_with_their_own_
 # -- the HTML part in a real browser ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} missing: apt-get install chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
+def test_the_html_part_renders_in_chromium_with_the_same_papers_as_the_text(site: Site, browser) -> None:  # noqa: F811
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-def test_the_html_part_renders_in_chromium_with_the_same_papers_as_the_text(site: Site, chromium) -> None:
     sub = hostile_setup(site)
     message = compose(site.radar, sub, Period("daily", date(2025, 3, 19)), ORIGIN, from_address=SENDER)
     assert message is not None
@@ -585,7 +568,7 @@ def test_the_html_part_renders_in_chromium_with_the_same_papers_as_the_text(site
         shots.append(("digest-for-you", warm_html, {"width": 900, "height": 1200}))
     requests: list[str] = []
     for name, html, viewport in shots:
-        context = chromium.new_context(viewport=viewport, java_script_enabled=False)  # type: ignore[attr-defined]
+        context = browser.new_context(viewport=viewport, java_script_enabled=False)  # type: ignore[attr-defined]
         page = context.new_page()
         page.on("request", lambda r: requests.append(r.url))
         page.set_content(html, wait_until="load")
