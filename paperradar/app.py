@@ -179,6 +179,11 @@ class Radar:
                 index_after: int = 0, wait: float = 0.0, batches: Batches | None = None) -> Refreshed:
         """Bring every derived index up to date with the database; the only code that does.
 
+        On PostgreSQL the database keeps both indexes current as it is written; what is left is
+        what a ``paperradar copy`` moved without: the text column and its GIN index, the
+        ``halfvec`` copies and their HNSW index (minutes at a million papers), made here so that
+        no search meets them.
+
         Always: the keyword index indexes what it has not seen (skipped, not
         waited for, when another process is writing it, unless ``wait``
         seconds are given), and an index made from another database is
@@ -194,6 +199,8 @@ class Radar:
         if embed and self.store.read_only:
             raise StorageFault(self.store.path, self.store.read_only)
         done = Refreshed(keyword=self._refresh_keyword(progress, wait))
+        if self.on_server and getattr(self.store, "pgvector", False):
+            self.vectors.refresh()  # the halfvec copies and HNSW index a `paperradar copy` left to make
         if embed:
             done.embedding = self._embed(progress, limit, index_after, batches)
         return done

@@ -2,7 +2,10 @@
 
 ``community`` is a copy of the web tests' database (the real slice, 3,000 papers and four
 Hugging Face days, the first papers embedded) made for one test module, so that votes and
-comments written there never change what the read-only web tests see. A :class:`Member` is a
+comments written there never change what the read-only web tests see; it runs each module on
+both backends (SQLite, and PostgreSQL through a copy of web_fixtures.pg_slice). :func:`database_on`
+and :func:`site_on` make such a copy for tests that need their own settings or server;
+:func:`location` and :func:`opened` reach a database the way another process does. A :class:`Member` is a
 user with a password and a personal API token; :func:`browser` is a TestClient signed in as a
 member through the real ``/login`` form, with the session's CSRF token at hand.
 """
@@ -12,17 +15,20 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import slice_db
+from conftest import BACKENDS
 from fastapi.testclient import TestClient
+from web_fixtures import WEB_BACKENDS
 
 from paperradar import accounts
 from paperradar.app import Radar
 from paperradar.config import Settings
-from paperradar.store import SQLiteStore, User, open_store
+from paperradar.store import SQLiteStore, Store, User, open_store
 from paperradar.web import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -34,8 +40,13 @@ class Site:
     """A community database served in-process: its radar, app and store."""
 
     radar: Radar
-    app: object
-    path: Path
+    app: object  # made from radar when None
+    path: Path | str  # the SQLite file, or the PostgreSQL URL: what ``--db`` takes
+    folder: Path | None = None  # a scratch folder of the site's own
+
+    def __post_init__(self) -> None:
+        if self.app is None:
+            self.app = create_app(self.radar)
 
     @property
     def store(self) -> SQLiteStore:
@@ -71,14 +82,71 @@ def copy_db(web_db: slice_db.SliceDB, target: Path) -> Path:
     return target / source.name
 
 
-@pytest.fixture(scope="module")
-def community(web_db: slice_db.SliceDB, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    path = copy_db(web_db, tmp_path_factory.mktemp("community"))
-    store = open_store(str(path))
-    radar = Radar(store, settings=Settings(registration="closed"))
-    app = create_app(radar)
-    yield Site(radar, app, path)
-    store.close()
+@contextmanager
+def database_on(request: pytest.FixtureRequest, web_db: slice_db.SliceDB, folder: Path,
+                backend: str | None = None) -> Iterator[Path | str]:
+    """A copy of the web slice on ``backend`` (the fixture's param by default), dropped afterwards: the
+    SQLite file copied into ``folder``, or a PostgreSQL copy of web_fixtures.pg_slice; what ``--db`` takes."""
+    backend = backend or request.param
+    if backend == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        name = server.clone(request.getfixturevalue("pg_slice"))
+        try:
+            yield server.url(name)
+        finally:
+            server.drop(name)
+        return
+    yield copy_db(web_db, folder)
+
+
+@contextmanager
+def site_on(request: pytest.FixtureRequest, web_db: slice_db.SliceDB, folder: Path,
+            settings: Settings, backend: str | None = None) -> Iterator[Site]:
+    """A copy of the web slice (:func:`database_on`) served in-process with ``settings``."""
+    with database_on(request, web_db, folder, backend) as location:
+        store = open_store(str(location))
+        try:
+            yield Site(Radar(store, settings=settings), None, location, folder)
+        finally:
+            getattr(store, "dispose", store.close)()  # PostgreSQL: every pooled connection closed
+
+
+@pytest.fixture(scope="module", params=WEB_BACKENDS)
+def community(request: pytest.FixtureRequest, web_db: slice_db.SliceDB,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A copy of the web slice for one test module, on each backend (a PostgreSQL copy of
+    web_fixtures.pg_slice); ``site.path`` is what ``--db`` takes for it, ``site.folder`` a scratch folder."""
+    with site_on(request, web_db, tmp_path_factory.mktemp("community"), Settings(registration="closed")) as site:
+        yield site
+
+
+def location(store: Store) -> str:
+    """What another process opens the same database with (a PostgreSQL store's path has no password)."""
+    return getattr(store, "url", None) or str(store.path)
+
+
+@contextmanager
+def opened(where: Path | str) -> Iterator[Store]:
+    """A store of its own on the database ``where`` (what ``--db`` takes), closed afterwards: on
+    PostgreSQL every pooled connection, so that the database can be copied or dropped."""
+    store = open_store(str(where))
+    try:
+        yield store
+    finally:
+        getattr(store, "dispose", store.close)()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """What ``--db`` takes for an empty database of each backend: a SQLite file not made yet, or a fresh
+    PostgreSQL database (its schema made, no rows), for tests that run the commands on it."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        name = server.fresh_database()
+        yield server.url(name)
+        server.release(name)
+        return
+    yield tmp_path / "papers.db"
 
 
 def add_member(store: SQLiteStore, email: str, admin: bool = False, name: str | None = None,

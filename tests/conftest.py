@@ -37,6 +37,10 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "papers.db"
 
 
+# The web slice's fixtures (web_db, pg_slice, ...) seen by every test: pg_slice is asked for by name
+# (request.getfixturevalue) from fixtures that a test module imports without it.
+pytest_plugins = ["web_fixtures"]
+
 BACKENDS = ["sqlite", "postgresql"]  # every test taking `store` runs on each
 
 
@@ -101,6 +105,13 @@ class PostgresServer:
         self._count += 1
         name = f"test_{os.getpid()}_{self._count}"
         self._sql(f"CREATE DATABASE {name} TEMPLATE {self.TEMPLATE}")
+        return name
+
+    def clone(self, template: str) -> str:
+        """A new database copied from ``template`` (which nobody may be connected to); its name."""
+        self._count += 1
+        name = f"test_{os.getpid()}_{self._count}"
+        self._sql(f"CREATE DATABASE {name} TEMPLATE {template}")
         return name
 
     def release(self, name: str) -> None:

@@ -1,11 +1,11 @@
 """Signing in on the web: /login, sessions, CSRF, throttling, registration, /settings and /api/me.
 
-Each test serves a fresh database in-process (accounts need no papers)."""
+Each test serves a fresh, empty store in-process (accounts need no papers), on each backend (conftest's
+``store``: a SQLite file or a PostgreSQL database)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from community_fixtures import ORIGIN, PASSWORD, Member, add_member, csrf_of, form_headers, sign_in
@@ -15,22 +15,20 @@ from helpers import cli
 from paperradar import accounts
 from paperradar.app import Radar
 from paperradar.config import Settings
-from paperradar.store import SQLiteStore
+from paperradar.store import Store
 from paperradar.web import create_app
 from paperradar.web.auth import SESSION_COOKIE
 
 
-def make_site(path: Path, **settings: object) -> tuple[SQLiteStore, TestClient]:
-    store = SQLiteStore(path)
+def make_site(store: Store, **settings: object) -> tuple[Store, TestClient]:
+    """The app over ``store`` (conftest's fixture closes it)."""
     app = create_app(Radar(store, settings=Settings(**settings)))  # type: ignore[arg-type]
     return store, TestClient(app, follow_redirects=False)
 
 
 @pytest.fixture
-def site(tmp_path: Path):
-    store, client = make_site(tmp_path / "papers.db")
-    yield store, client
-    store.close()
+def site(store: Store):
+    return make_site(store)
 
 
 def login(client: TestClient, email: str, password: str, **headers: str):
@@ -42,7 +40,7 @@ def login(client: TestClient, email: str, password: str, **headers: str):
 
 
 def test_without_accounts_the_site_is_read_only_and_says_how_to_start(site) -> None:
-    store, client = site
+    _, client = site
     page = client.get("/")
     assert page.status_code == 200 and "Sign in" not in page.text  # nothing to sign in to
     login_page = client.get("/login")
@@ -71,14 +69,13 @@ def test_sign_in_sets_a_safe_cookie_and_the_header_shows_the_user(site) -> None:
     assert token not in "".join(str(r) for r in store.conn.execute("SELECT * FROM sessions"))  # only its hash
 
 
-def test_https_site_sends_a_secure_cookie(tmp_path: Path) -> None:
-    store, client = make_site(tmp_path / "p.db", base_url="https://papers.example.org")
+def test_https_site_sends_a_secure_cookie(store: Store) -> None:
+    store, client = make_site(store, base_url="https://papers.example.org")
     add_member(store, "ada@example.org")
     client = TestClient(client.app, base_url="https://papers.example.org", follow_redirects=False)
     r = client.post("/login", data={"email": "ada@example.org", "password": PASSWORD},
                     headers={"Origin": "https://papers.example.org"})
     assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
-    store.close()
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(site) -> None:
@@ -326,11 +323,10 @@ def test_registration_closed_by_default(site) -> None:
     assert store.get_user("eve@example.org") is None
 
 
-def test_registration_by_single_use_invite(tmp_path: Path, capsys) -> None:
-    db = tmp_path / "p.db"
-    store, client = make_site(db, registration="invite")
+def test_registration_by_single_use_invite(store: Store, capsys) -> None:
+    store, client = make_site(store, registration="invite")
     add_member(store, "ada@example.org", admin=True)
-    rc, out, err = cli(capsys, "--db", db, "users", "invite", "--base-url", "https://papers.example.org/")
+    rc, out, err = cli(capsys, "--db", store.path, "users", "invite", "--base-url", "https://papers.example.org/")
     assert rc == 0 and "single-use" in err
     link = out.strip()
     assert link.startswith("https://papers.example.org/register?invite=inv_")
@@ -345,11 +341,10 @@ def test_registration_by_single_use_invite(tmp_path: Path, capsys) -> None:
     again = TestClient(client.app, follow_redirects=False)
     assert register(again, "carol@example.org", PASSWORD, invite).status_code == 403  # used
     assert store.get_user("carol@example.org") is None
-    store.close()
 
 
-def test_open_registration(tmp_path: Path) -> None:
-    store, client = make_site(tmp_path / "p.db", registration="open")
+def test_open_registration(store: Store) -> None:
+    store, client = make_site(store, registration="open")
     add_member(store, "ada@example.org", admin=True)
     assert register(client, "ADA@example.org").status_code == 409  # taken (any case)
     assert register(client, "not an email").status_code == 400
@@ -357,7 +352,6 @@ def test_open_registration(tmp_path: Path) -> None:
     assert r.status_code == 303
     assert "&lt;script&gt;" in client.get("/settings").text
     assert store.get_user("eve@example.org").is_admin is False  # type: ignore[union-attr]
-    store.close()
 
 
 def test_cookie_session_reads_me_bearer_needs_no_csrf(site) -> None:
@@ -371,18 +365,15 @@ def test_cookie_session_reads_me_bearer_needs_no_csrf(site) -> None:
     assert csrf_of(client)
 
 
-def test_hugging_face_client_whoami_with_a_personal_token(tmp_path: Path) -> None:
+def test_hugging_face_client_whoami_with_a_personal_token(store: Store) -> None:
     """The official client, pointed at `paperradar serve`, tells whose token it holds."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
     from web_fixtures import Server, quiet_main
 
-    db = tmp_path / "p.db"
-    store = SQLiteStore(db)
     ada = add_member(store, "ada@example.org", name="Ada Lovelace")
-    store.close()
-    assert quiet_main("--db", db, "users", "list")[0] == 0
-    server = Server(db, env={"NO_PROXY": "127.0.0.1,localhost"})
+    assert quiet_main("--db", store.path, "users", "list")[0] == 0
+    server = Server(store.path, env={"NO_PROXY": "127.0.0.1,localhost"})
     try:
         me = HfApi(endpoint=server.base, token=ada.token).whoami()
         assert (me["name"], me["fullname"], me["email"], me["auth"]["type"]) == (

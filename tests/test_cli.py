@@ -9,7 +9,7 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import shared
+from conftest import BACKENDS, shared
 from helpers import (  # noqa: F401  (fixtures are used by name)
     HF_DAILY,
     arxiv_lines,
@@ -24,6 +24,7 @@ from helpers import (  # noqa: F401  (fixtures are used by name)
     show_json,
     stats_json,
 )
+from web_fixtures import quiet_main
 
 from paperradar.importer import run_import
 from paperradar.app import Radar
@@ -191,12 +192,30 @@ def test_unwritable_report_path_is_a_clear_error(tmp_path, listing):
 # show, stats, vote
 
 
-@pytest.fixture
-def loaded(capsys, tmp_path, arxiv_slice):
-    """A database with the arXiv slice and the HF daily file of 2025-03-18."""
+@pytest.fixture(scope="module")
+def loaded_pg(pg_server, arxiv_slice):
+    """A PostgreSQL database with what ``loaded`` imports, imported once by the real command: a template
+    each PostgreSQL test gets a copy of (an import into PostgreSQL takes seconds, a copy a fraction)."""
+    name = pg_server.fresh_database()
+    code, out = quiet_main("--db", pg_server.url(name), "import", "--no-embed", "--no-progress", arxiv_slice,
+                           shared(HF_DAILY + "2025-03-18.json"))
+    assert code == 0, out
+    yield name
+    pg_server.drop(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def loaded(request, capsys, tmp_path, arxiv_slice):
+    """A database with the arXiv slice and the HF daily file of 2025-03-18, on each backend: what --db takes."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        name = server.clone(request.getfixturevalue("loaded_pg"))
+        yield server.url(name)
+        server.drop(name)
+        return
     db = tmp_path / "papers.db"
     import_json(capsys, db, arxiv_slice, shared(HF_DAILY + "2025-03-18.json"))
-    return db
+    yield db
 
 
 def test_show_text(capsys, loaded):

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 from community_fixtures import ORIGIN, add_member, browser, community, form_headers  # noqa: F401
-from web_fixtures import assert_no_inline_code, web_db  # noqa: F401
+from web_fixtures import assert_no_inline_code
 
 from paperradar import markdown
 from paperradar.model import Paper
-from paperradar.store import SQLiteStore
 from paperradar.web import schemas
 from paperradar.web.common import text_schema
 
@@ -113,8 +112,7 @@ def test_the_body_schema_is_the_one_text_checks_use() -> None:
 # -- the store ------------------------------------------------------------------------------
 
 
-def test_store_comments_cascade_and_export(tmp_path) -> None:
-    store = SQLiteStore(tmp_path / "c.db")
+def test_store_comments_cascade_and_export(store) -> None:
     store.merge([Paper(title=f"P{i}", abstract="a", authors=["X"], categories=["cs.CL"], id=f"2501.0000{i}",
                        arxiv_id=f"2501.0000{i}", published="2025-01-02", source="t") for i in (1, 2)], "t")
     ada = store.add_user("ada@example.org", name="Ada")
@@ -140,7 +138,6 @@ def test_store_comments_cascade_and_export(tmp_path) -> None:
     store.delete_user("bob.smith@example.org")  # ON DELETE CASCADE
     assert [c["body"] for c in store.paper_comments("2501.00001")] == ["first, edited"]
     assert store.comment_counts([rowids["2501.00002"]]) == {}
-    store.close()
 
 
 # -- the API --------------------------------------------------------------------------------

@@ -25,10 +25,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from community_fixtures import PASSWORD, copy_db
+from community_fixtures import PASSWORD, database_on
 from conftest import ROOT
 from test_web_e2e import browser, page_of, shot  # noqa: F401
-from web_fixtures import Server, embedded_ids, web_db  # noqa: F401
+from web_fixtures import WEB_BACKENDS, Server, embedded_ids
 
 from paperradar.store import open_store
 
@@ -40,12 +40,13 @@ DAY = "2025-03-20"  # a day of the slice with a Hugging Face featured list
 @dataclass
 class Community:
     server: Server
-    path: Path
+    path: Path | str  # what --db takes: the SQLite file or the PostgreSQL URL
+    folder: Path  # a scratch folder of its own
     submitted: str  # a stored paper featured on no day: the one submitted, commented, saved, followed
     author: str  # its first author, whose only papers are old ones
 
 
-def cli(db: Path, *args: str, stdin: str | None = None) -> str:
+def cli(db: Path | str, *args: str, stdin: str | None = None) -> str:
     """The real `paperradar` command on ``db`` (a second process, as the site's owner runs it)."""
     done = subprocess.run([sys.executable, "-m", "paperradar", "--db", str(db), *args], check=False, cwd=ROOT,
                           input=stdin, capture_output=True, text=True, timeout=120)
@@ -53,9 +54,16 @@ def cli(db: Path, *args: str, stdin: str | None = None) -> str:
     return done.stdout + done.stderr
 
 
-@pytest.fixture(scope="module")
-def community(web_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Community]:  # noqa: F811
-    path = copy_db(web_db, tmp_path_factory.mktemp("community-e2e"))
+@pytest.fixture(scope="module", params=WEB_BACKENDS)
+def community(request: pytest.FixtureRequest, web_db,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Community]:
+    """`paperradar serve` on a copy of the slice, on each backend."""
+    folder = tmp_path_factory.mktemp("community-e2e")
+    with database_on(request, web_db, folder) as path:
+        yield from _served(path, folder)
+
+
+def _served(path: Path | str, folder: Path) -> Iterator[Community]:
     cli(path, "users", "add", EMAIL, "--name", NAME, "--password-stdin", stdin=PASSWORD + "\n")
     store = open_store(str(path))
     try:  # a paper no list features, with a first author of a plain name (one link, one folded name)
@@ -67,10 +75,10 @@ def community(web_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Comm
                 break
         else:
             raise AssertionError("no unfeatured paper with a plain first author in the slice")
-    finally:
-        store.close()  # the server is the only process holding the database from here on
+    finally:  # the server is the only process holding the database from here on
+        getattr(store, "dispose", store.close)()
     server = Server(path)
-    yield Community(server, path, submitted, author)
+    yield Community(server, path, folder, submitted, author)
     assert server.stop() == 0, server.output()
 
 
@@ -216,7 +224,7 @@ def test_member_votes_submits_comments_saves_follows_exports_and_signs_out(brows
     record = {"arxiv_id": new_id, "title": "Follow-up results on an old idea", "listed": today,
               "abstract": "A new paper by an author the member follows, arriving after the mark.",
               "authors": ["Someone Else", author], "categories": ["cs.LG"]}
-    jsonl = community.path.parent / "new-paper.jsonl"
+    jsonl = community.folder / "new-paper.jsonl"
     jsonl.write_text(json.dumps(record) + "\n", encoding="utf-8")
     cli(community.path, "import", str(jsonl), "--no-progress", "--no-embed")
     new = page.locator(f"li.paper[id='p-{new_id}']")

@@ -31,7 +31,6 @@ import pytest
 from community_fixtures import ORIGIN, Member, Site, add_member, community, sign_in  # noqa: F401
 from fastapi.testclient import TestClient
 from starlette.routing import Route
-from web_fixtures import web_db  # noqa: F401
 
 SECRET = "7f3"
 NAME = f"Alice <img src=x onerror=alert(1)> {SECRET}"
@@ -100,30 +99,35 @@ class World:
 def fingerprint(store: Any, user_id: int | None = None) -> dict[str, list[tuple]]:
     """What the community tables hold (of one user, when given), without the bookkeeping a read may do
     (a token's or session's last use)."""
-    conn = sqlite3.connect(store.path)
-    try:
-        mine = {"users": "id", "sessions": "user", "api_tokens": "user", "votes": "user", "comments": "user",
-                "saved": "user", "collections": "user", "hidden": "user", "follows": "user", "feed_tokens": "user"}
-        skip = {"api_tokens": {"last_used_at"}, "sessions": {"last_seen_at"}}
-        out: dict[str, list[tuple]] = {}
-        for table in (*mine, "collection_papers", "featured", "upvotes", "invites"):
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in skip.get(table, set())]
-            where, args = "", ()
-            if user_id is not None:
-                if table in mine:
-                    where, args = f"WHERE {mine[table]} = ?", (user_id,)
-                elif table == "collection_papers":
-                    where, args = "WHERE collection IN (SELECT id FROM collections WHERE user = ?)", (user_id,)
-                elif table == "featured":
-                    where, args = "WHERE submitted_by = ?", (str(user_id),)
-                else:
-                    continue
-            out[table] = sorted(tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table} {where}", args))
-        if user_id is None:  # (another user may add papers: an import into their library)
-            out["papers"] = [conn.execute("SELECT COUNT(*), MAX(seq) FROM papers").fetchone()]
-        return out
-    finally:
-        conn.close()
+    conn = store.conn  # the store's own connection: the same reads on SQLite and PostgreSQL
+    mine = {"users": "id", "sessions": "user", "api_tokens": "user", "votes": "user", "comments": "user",
+            "saved": "user", "collections": "user", "hidden": "user", "follows": "user", "feed_tokens": "user"}
+    skip = {"api_tokens": {"last_used_at"}, "sessions": {"last_seen_at"}}
+    out: dict[str, list[tuple]] = {}
+    for table in (*mine, "collection_papers", "featured", "upvotes", "invites"):
+        columns = [c for c in _columns(conn, table) if c not in skip.get(table, set())]
+        where, args = "", ()
+        if user_id is not None:
+            if table in mine:
+                where, args = f"WHERE {mine[table]} = ?", (user_id,)
+            elif table == "collection_papers":
+                where, args = "WHERE collection IN (SELECT id FROM collections WHERE user = ?)", (user_id,)
+            elif table == "featured":
+                where, args = "WHERE submitted_by = ?", (str(user_id),)
+            else:
+                continue
+        out[table] = sorted(tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table} {where}", args))
+    if user_id is None:  # (another user may add papers: an import into their library)
+        out["papers"] = [tuple(conn.execute("SELECT COUNT(*), MAX(seq) FROM papers").fetchone())]
+    return out
+
+
+def _columns(conn: Any, table: str) -> list[str]:
+    """A table's columns in their order, on either backend."""
+    if isinstance(conn, sqlite3.Connection):
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    return [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                       "'public' AND table_name = ? ORDER BY ordinal_position", (table,))]
 
 
 @pytest.fixture(scope="module")

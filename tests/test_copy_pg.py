@@ -31,13 +31,14 @@ from conftest import ROOT, shared
 
 from paperradar import accounts
 from paperradar.cli import main
+from paperradar.index.embed import current_model
 from paperradar.store import SQLiteStore, StoreError, open_store, pg_copy
 from paperradar.store.pg_copy import COPY_LOCK, TABLES, StoreCopy
 from paperradar.store.sync_state import Counts
 
 ARXIV_LINES = 600
 HF_DAY = "2025-03-18"
-MODEL = "test-model@1"
+MODEL = current_model()  # the model whose halfvec copies the copy makes at its end
 PASSWORD = "s3cret-Passw0rd"  # put into every target URL: no output may show it
 
 
@@ -279,6 +280,29 @@ def test_a_second_run_only_compares(source, target) -> None:
     assert [t["name"] for t in report["tables"] if not t["equal"]] == ["users"]
     code, out, err = _run("copy", "--from", str(db), "--to", url, "--no-progress")
     assert code == 1 and "DIFFERS" in out and "counts differ in users" in err
+
+
+def _search_indexes(url: str) -> tuple[bool, int, bool]:
+    """(the keyword column and its GIN index are there, halfvec copies stored, their HNSW index is there)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        keyword = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 'papers'"
+                               " AND indexdef LIKE '%USING gin (search_doc)%')").fetchone()[0]
+        halfvecs = conn.execute("SELECT COUNT(*) FROM paperradar_ann.halfvecs").fetchone()[0]
+        hnsw = conn.execute("SELECT to_regclass('paperradar_ann.halfvecs_hnsw') IS NOT NULL").fetchone()[0]
+    return bool(keyword), int(halfvecs), bool(hnsw)
+
+
+def test_the_copy_ends_by_making_the_search_indexes_unless_told_not_to(source, target) -> None:
+    db, facts = source
+    url, _ = target
+    code, report, err = _copy(db, url, "--no-index")
+    assert code == 0 and report["indexes_seconds"] is None, err
+    assert _search_indexes(url)[:2] == (False, 0)  # left to the first serve or search
+    code, report, err = _copy(db, url)  # the finished copy checked again, then its indexes made
+    assert code == 0 and report["indexes_seconds"] > 0, err
+    assert _search_indexes(url) == (True, len(facts["rowids"]), True)
+    code, out, err = _run("copy", "--from", str(db), "--to", url, "--no-progress")
+    assert code == 0 and "making the search indexes" in out and "search indexes made in" in out, out + err
 
 
 # -- kill -9 and a rerun ------------------------------------------------------------------------

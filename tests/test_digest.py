@@ -27,18 +27,17 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from community_fixtures import ORIGIN, PASSWORD, Site, add_member, copy_db
+from community_fixtures import ORIGIN, PASSWORD, Site, add_member, site_on
 from conftest import ROOT
 from fastapi.testclient import TestClient
 from helpers import cli
 from test_web_e2e import browser  # noqa: F401 - Chromium, launched once per module
-from web_fixtures import web_db  # noqa: F401
+from web_fixtures import WEB_BACKENDS
 
 from paperradar.app import Radar
 from paperradar.config import Settings
 from paperradar.mail import digest as digests
 from paperradar.mail.digest import Period, compose, gather
-from paperradar.store import open_store
 from paperradar.web import create_app
 from paperradar.web.auth import SESSION_COOKIE
 
@@ -97,19 +96,21 @@ def inbox() -> Iterator[Inbox]:
     controller.stop()
 
 
-@pytest.fixture(scope="module")
-def site(web_db, inbox: Inbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:  # noqa: F811
-    """A copy of the slice that mails through ``inbox``: base URL = the TestClient's origin, open registration."""
+@pytest.fixture(scope="module", params=WEB_BACKENDS)
+def site(request: pytest.FixtureRequest, web_db, inbox: Inbox,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A copy of the slice that mails through ``inbox``: base URL = the TestClient's origin, open registration;
+    on each backend (``site.path`` is what ``--db`` takes)."""
     patch = pytest.MonkeyPatch()
     patch.setenv("PAPERRADAR_SMTP_URL", f"smtp://127.0.0.1:{inbox.port}")  # type: ignore[attr-defined]
     patch.setenv("PAPERRADAR_MAIL_FROM", SENDER)
     patch.delenv("PAPERRADAR_BASE_URL", raising=False)
-    path = copy_db(web_db, tmp_path_factory.mktemp("digest"))
-    store = open_store(str(path))
     mail = SimpleNamespace(rate=0.0, tries=3, backoff=1.0, timeout=10.0)
-    radar = Radar(store, settings=Settings(base_url=ORIGIN, registration="open", mail=mail))
-    yield Site(radar, create_app(radar), path)
-    store.close()
+    settings = Settings(base_url=ORIGIN, registration="open", mail=mail)
+    with inbox.changed:  # the inbox is the module's: what the other backend's site was sent is not this one's
+        inbox.messages.clear()
+    with site_on(request, web_db, tmp_path_factory.mktemp("digest"), settings) as made:
+        yield made
     patch.undo()
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 import slice_db
+from web_fixtures import WEB_BACKENDS, quiet_main
 
 from paperradar.cli import main
 from paperradar.rank import feed as feeds
@@ -142,8 +145,23 @@ def test_month_stepping_a_whole_year_and_back() -> None:
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
+def real_file(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
     return slice_db.build(tmp_path_factory.mktemp("feed"))
+
+
+@pytest.fixture(scope="module", params=WEB_BACKENDS)
+def real(request: pytest.FixtureRequest, real_file: slice_db.SliceDB) -> Iterator[slice_db.SliceDB]:
+    """The slice on each backend: the SQLite file, or a new PostgreSQL database it was moved into by
+    ``paperradar copy``; ``path`` is what ``--db`` takes."""
+    if request.param == "sqlite":
+        yield real_file
+        return
+    pg = request.getfixturevalue("pg_server")
+    name = pg.clone("template0")  # an empty database: copy makes the schema
+    code, output = quiet_main("copy", "--to", pg.url(name), "--from", real_file.path, "--no-progress")
+    assert code == 0, output
+    yield replace(real_file, path=pg.url(name))
+    pg.drop(name)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

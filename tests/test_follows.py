@@ -21,7 +21,7 @@ import feedparser
 import pytest
 from community_fixtures import Site, add_member, browser, community, form_headers  # noqa: F401
 from fuzzing import run_schemathesis
-from web_fixtures import assert_no_inline_code, web_db  # noqa: F401
+from web_fixtures import assert_no_inline_code
 
 from paperradar import accounts
 from paperradar.model import Paper

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 import feedparser
 import pytest
 from community_fixtures import Member, Site, add_member, browser, community, form_headers  # noqa: F401
-from web_fixtures import assert_no_inline_code, embedded_ids, web_db  # noqa: F401
+from web_fixtures import assert_no_inline_code, embedded_ids
 
 from paperradar.web import foryou, schemas
 

@@ -28,7 +28,7 @@ from huggingface_hub import HfApi  # a dev dependency (pyproject.toml)
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import PaperInfo
 from pydantic import TypeAdapter
-from web_fixtures import Server, quiet_main
+from web_fixtures import WEB_BACKENDS, Server, quiet_main
 
 from paperradar.rank import trending as trends
 from paperradar.web import schemas
@@ -62,8 +62,10 @@ class Site:
         return json.loads(body)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@pytest.fixture(scope="module", params=WEB_BACKENDS)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """``paperradar serve`` over five arXiv days and HF's saved lists, imported by ``paperradar import``
+    into a SQLite file or straight into a PostgreSQL database (the same command, ``--db URL``)."""
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     tmp = tmp_path_factory.mktemp("hf-client")
     arxiv: dict[str, dict[str, Any]] = {}
@@ -79,7 +81,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     days = [*_json_days(MONTH), OLD_DAY]
     files = [shared(f"data/hf-daily-papers/{d}.json") for d in days]
     hf = {d: json.loads(f.read_text(encoding="utf-8")) for d, f in zip(days, files, strict=True)}
-    db = tmp / "hf.db"
+    pg = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    name = pg.fresh_database() if pg else ""
+    db = pg.url(name) if pg else tmp / "hf.db"
     code, output = quiet_main("--db", db, "import", "--no-embed", "--no-progress", slice_path, *files)
     assert code == 0, output
     server = Server(db, env={"NO_PROXY": "127.0.0.1,localhost"})
@@ -87,6 +91,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(HfApi(endpoint=server.base, token=False), server, hf, arxiv)
     finally:
         server.stop()
+        if pg:
+            pg.release(name)
 
 
 # -- comparing -----------------------------------------------------------------------

@@ -3,6 +3,8 @@
 Real files from ../shared wherever they exist (a 2,000-line slice of the
 arXiv listing, HF daily files, every captured fixture, the csfcube corpus);
 hand-made files only for dirt the real data does not have in a small slice.
+Stored papers being whole, and a killed import keeping whole batches, are also
+checked on PostgreSQL (the parsing is the same on both backends).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from community_fixtures import empty_db, location, opened  # noqa: F401  (empty_db: a fixture)
 from conftest import ROOT, shared
 from helpers import (  # noqa: F401  (fixtures are used by name)
     CSFCUBE,
@@ -618,11 +621,12 @@ def test_reimport_is_a_no_op(capsys, tmp_path, arxiv_slice):
     assert {pid: show_json(capsys, db, pid) for pid in shown_before} == shown_before
 
 
-def test_every_stored_paper_is_whole(capsys, tmp_path, arxiv_slice, arxiv_records):
-    """Each paper has its categories and its provenance, and keyword search finds it."""
-    db = tmp_path / "papers.db"
+def test_every_stored_paper_is_whole(capsys, store, arxiv_slice, arxiv_records):
+    """Each paper has its categories and its provenance, and keyword search finds it (on each backend)."""
+    db = location(store)
     import_json(capsys, db, arxiv_slice, shared(HF_DAILY + "2025-03-18.json"))
-    with sqlite3.connect(db) as conn:
+    with opened(db) as seen:
+        conn = seen.conn
         papers = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
         no_source = conn.execute(
             "SELECT COUNT(*) FROM papers WHERE rowid NOT IN (SELECT paper FROM provenance)"
@@ -639,12 +643,26 @@ def test_every_stored_paper_is_whole(capsys, tmp_path, arxiv_slice, arxiv_record
         assert record["arxiv_id"] in [hit["id"] for hit in json.loads(out)]
 
 
-def test_killed_import_leaves_only_whole_batches(tmp_path):
+def _count_papers(db: Path | str) -> int:
+    """How many papers the database holds now; 0 while it (or its schema) is not there yet."""
+    if isinstance(db, Path):  # SQLite: never create the file before the import does
+        if not db.exists():
+            return 0
+        try:
+            with sqlite3.connect(db, timeout=5) as conn:
+                return int(conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0  # schema not there yet
+    with opened(db) as seen:
+        return int(seen.conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0])
+
+
+def test_killed_import_leaves_only_whole_batches(tmp_path, empty_db):
     """A crash loses at most the batch in flight: what is stored is whole batches of whole papers."""
     lines = read_arxiv_lines(16_000)
     path = tmp_path / "big.jsonl"
     path.write_bytes(b"".join(lines))
-    db = tmp_path / "papers.db"
+    db = empty_db
     env = {"PAPERRADAR_DB": str(db), "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen([sys.executable, "-m", "paperradar", "import", "--no-embed", "--no-progress", str(path)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -652,12 +670,7 @@ def test_killed_import_leaves_only_whole_batches(tmp_path):
         deadline = time.monotonic() + 60
         count = 0
         while time.monotonic() < deadline and proc.poll() is None:
-            if db.exists():
-                try:
-                    with sqlite3.connect(db, timeout=5) as conn:
-                        count = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
-                except sqlite3.OperationalError:
-                    count = 0  # schema not there yet
+            count = _count_papers(db)
             if count:
                 proc.send_signal(signal.SIGKILL)
                 break
@@ -666,7 +679,8 @@ def test_killed_import_leaves_only_whole_batches(tmp_path):
         proc.kill()
         proc.wait()
     ids = {json.loads(line)["arxiv_id"] for line in lines}
-    with sqlite3.connect(db) as conn:
+    with opened(db) as seen:
+        conn = seen.conn
         stored = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
         with_source = conn.execute("SELECT COUNT(DISTINCT paper) FROM provenance").fetchone()[0]
         uncategorised = conn.execute(

@@ -21,7 +21,6 @@ from community_fixtures import ORIGIN, Member, Site, add_member, browser, commun
 from conftest import shared
 from fuzzing import run_schemathesis
 from helpers import cli
-from web_fixtures import web_db  # noqa: F401  (community's source, used by name)
 
 from paperradar.ids import title_key
 from paperradar.model import Paper

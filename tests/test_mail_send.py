@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from email import message_from_bytes, policy
@@ -35,7 +36,8 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import ROOT, shared
+from community_fixtures import location, opened
+from conftest import BACKENDS, ROOT, shared
 from web_fixtures import quiet_main
 
 from paperradar.app import Radar
@@ -60,7 +62,7 @@ from paperradar.mail.subscribers import (
     subscribe,
     unsubscribe,
 )
-from paperradar.store import SQLiteStore, open_store
+from paperradar.store import SQLiteStore, Store
 from paperradar.sync.config import ConfigError, parse_config
 
 SENDER = "Radar <radar@example.org>"
@@ -186,10 +188,9 @@ def minimal_digest(radar: Radar, sub: dict[str, Any], period: Period, base: str)
 
 
 @pytest.fixture
-def radar(tmp_path: Path) -> Any:
-    store = open_store(str(tmp_path / "mail.db"))
-    yield Radar(store)
-    store.close()
+def radar(store: Store) -> Any:
+    """A radar over a fresh store of each backend (conftest's ``store``)."""
+    return Radar(store)
 
 
 def subscribers(store: SQLiteStore, n: int, prefix: str = "reader") -> list[dict[str, Any]]:
@@ -570,7 +571,11 @@ def test_the_rate_limit_spaces_the_messages(server, radar) -> None:
 def test_one_delivery_at_a_time_and_a_mail_enqueued_meanwhile_is_not_forgotten(server, radar) -> None:
     controller, inbox = server
     first = Outbox(radar.store, Mailer(url(controller), SENDER), rate=0)
-    second = Outbox(open_store(radar.store.path), Mailer(url(controller), SENDER), rate=0)
+    with opened(location(radar.store)) as other:
+        _one_at_a_time(first, Outbox(other, Mailer(url(controller), SENDER), rate=0), inbox)
+
+
+def _one_at_a_time(first: Outbox, second: Outbox, inbox: Inbox) -> None:
     with first._locked(True):
         second.enqueue("signin", note("ada@example.org"))
         assert second.deliver_pending() is None  # busy: the holder sends it
@@ -615,7 +620,8 @@ def test_the_one_window_after_the_250_costs_at_most_one_duplicate(server, radar,
         outbox.deliver(wait=0)
     monkeypatch.undo()
     assert store.mail_counts()["sending"] == 1 and len(inbox.received) == 3
-    report = Outbox(open_store(store.path), Mailer(url(controller), SENDER), rate=0).deliver(wait=0)
+    with opened(location(store)) as other:
+        report = Outbox(other, Mailer(url(controller), SENDER), rate=0).deliver(wait=0)
     assert report.resent == 1 and report.sent == 3
     counts = inbox.per_recipient()
     assert sorted(counts.values()) == [1, 1, 1, 1, 2]
@@ -636,13 +642,24 @@ def hf_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def copy_db(source: Path, tmp_path: Path) -> Path:
+@pytest.fixture(params=BACKENDS)
+def site_db(request: pytest.FixtureRequest, hf_db: Path, tmp_path: Path) -> Iterator[Path | str]:
+    """A copy of ``hf_db`` on each backend, what ``--db`` takes: the SQLite file copied, or a fresh
+    PostgreSQL database filled by the real ``paperradar copy``."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        name = server.fresh_database()
+        code, output = quiet_main("copy", "--to", server.url(name), "--from", hf_db, "--no-progress")
+        assert code == 0, output
+        yield server.url(name)
+        server.release(name)
+        return
     target = tmp_path / "site.db"
-    shutil.copy(source, target)
-    return target
+    shutil.copy(hf_db, target)
+    yield target
 
 
-def digest_send(db: Path, controller: Controller, tmp_path: Path, *extra: str) -> subprocess.Popen:
+def digest_send(db: Path | str, controller: Controller, tmp_path: Path, *extra: str) -> subprocess.Popen:
     config = tmp_path / "config.toml"
     config.write_text("[mail]\nrate = 0\nbackoff = 0.1\n", encoding="utf-8")
     env = {**os.environ, "PAPERRADAR_SMTP_URL": url(controller), "PAPERRADAR_MAIL_FROM": SENDER}
@@ -652,11 +669,10 @@ def digest_send(db: Path, controller: Controller, tmp_path: Path, *extra: str) -
                              "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
 
 
-def test_kill_9_in_the_middle_of_digest_send_then_a_rerun_sends_each_digest_once(hf_db, tmp_path) -> None:
-    db = copy_db(hf_db, tmp_path)
-    store = open_store(str(db))
-    subs = subscribers(store, 8)
-    store.close()
+def test_kill_9_in_the_middle_of_digest_send_then_a_rerun_sends_each_digest_once(site_db, tmp_path) -> None:
+    db = site_db
+    with opened(db) as store:
+        subs = subscribers(store, 8)
     inbox = Inbox()
     inbox.delay = 0.5  # each message waits half a second for its 250: the window to kill in
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -669,9 +685,8 @@ def test_kill_9_in_the_middle_of_digest_send_then_a_rerun_sends_each_digest_once
         assert first.returncode == -signal.SIGKILL
         time.sleep(1.0)  # past the server's delay: the 4th was cancelled with its connection, not kept
         assert len(inbox.received) == 3
-        store = open_store(str(db))
-        assert store.mail_counts() == {"pending": 4, "sending": 1, "sent": 3, "failed": 0}
-        store.close()
+        with opened(db) as store:
+            assert store.mail_counts() == {"pending": 4, "sending": 1, "sent": 3, "failed": 0}
 
         inbox.delay = 0.0
         rerun = digest_send(db, controller, tmp_path)
@@ -687,19 +702,16 @@ def test_kill_9_in_the_middle_of_digest_send_then_a_rerun_sends_each_digest_once
         got = message_from_bytes(r.data, policy=policy.default)
         assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "https://radar.test/unsubscribe/" in str(got["List-Unsubscribe"])
-    store = open_store(str(db))
-    try:
+    with opened(db) as store:
         assert store.mail_counts() == {"pending": 0, "sending": 0, "sent": 8, "failed": 0}
-    finally:
-        store.close()
 
 
 # -- the command line ---------------------------------------------------------------------------
 
 
-def test_digest_commands(hf_db, tmp_path, server, monkeypatch) -> None:
+def test_digest_commands(site_db, tmp_path, server, monkeypatch) -> None:
     controller, inbox = server
-    db = copy_db(hf_db, tmp_path)
+    db = site_db
     for name in ("PAPERRADAR_SMTP_URL", "PAPERRADAR_MAIL_FROM", "PAPERRADAR_BASE_URL", "PAPERRADAR_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     config = tmp_path / "c.toml"
@@ -775,10 +787,13 @@ def test_digest_commands(hf_db, tmp_path, server, monkeypatch) -> None:
     assert usage.value.code == 2
 
 
-def test_serve_sync_makes_the_days_digests_from_the_send_hour(hf_db, tmp_path, server) -> None:
+def test_serve_sync_makes_the_days_digests_from_the_send_hour(site_db, tmp_path, server) -> None:
     controller, inbox = server
-    db = copy_db(hf_db, tmp_path)
-    store = open_store(str(db))
+    with opened(site_db) as store:
+        _digests_from_the_send_hour(store, controller, inbox)
+
+
+def _digests_from_the_send_hour(store: Store, controller: Controller, inbox: Inbox) -> None:
     subscribers(store, 2)
     radar = Radar(store)
     clock = {"now": __import__("datetime").datetime(2025, 3, 20, 6, 30)}
@@ -803,4 +818,3 @@ def test_serve_sync_makes_the_days_digests_from_the_send_hour(hf_db, tmp_path, s
         scheduler.stop(timeout=10)
     assert inbox.per_recipient() == {"ada@example.org": 1, "reader0@example.org": 1, "reader1@example.org": 1}
     assert scheduler.failures == 0
-    store.close()

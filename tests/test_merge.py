@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
+from community_fixtures import empty_db, opened  # noqa: F401  (empty_db: a fixture)
 from conftest import shared
 from helpers import (  # noqa: F401  (fixtures are used by name)
     FIXTURES,
@@ -277,17 +277,16 @@ def crafted_page(records: list[dict], picks: tuple[int, ...]) -> bytes:
 
 
 @pytest.mark.parametrize("order", ["arxiv-first", "page-first"])
-def test_crafted_hf_page_joins_arxiv_by_title(capsys, tmp_path, arxiv_slice, arxiv_records, order):
+def test_crafted_hf_page_joins_arxiv_by_title(capsys, tmp_path, arxiv_slice, arxiv_records, order, empty_db):
     picks = (3, 250, 1999)
     page = tmp_path / "hf-page.txt"
     page.write_bytes(crafted_page(arxiv_records, picks))
-    db = tmp_path / "papers.db"
+    db = empty_db  # on each backend: the join is the store's SQL
     for path in ([arxiv_slice, page] if order == "arxiv-first" else [page, arxiv_slice]):
         summary = import_json(capsys, db, path)
         assert summary["errors"] == []
     assert stats_json(capsys, db)["papers"] == 2000
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM papers WHERE id LIKE 'title:%'").fetchone()[0] == 0
+    assert count(db, "SELECT COUNT(*) FROM papers WHERE id LIKE 'title:%'") == 0
     for i in picks:
         record = arxiv_records[i]
         paper = show_json(capsys, db, record["arxiv_id"])
@@ -311,21 +310,22 @@ def test_real_hf_page_joins_arxiv_by_title(capsys, tmp_path, arxiv_slice, order)
     assert {s["source"] for s in paper["sources"]} == {"arxiv-listing", "hf-page"}
 
 
-def test_local_votes_on_a_title_only_paper_survive_its_absorption(capsys, tmp_path, arxiv_slice, arxiv_records):
+def test_local_votes_on_a_title_only_paper_survive_its_absorption(capsys, tmp_path, arxiv_slice, arxiv_records,
+                                                                  empty_db):
     record = arxiv_records[42]
     page = tmp_path / "page.txt"
     page.write_bytes(crafted_page(arxiv_records, (42,)))
-    db = tmp_path / "papers.db"
+    db = empty_db
     import_json(capsys, db, page)
-    with sqlite3.connect(db) as conn:
-        [(title_id,)] = conn.execute("SELECT id FROM papers").fetchall()
+    with opened(db) as store:
+        [(title_id,)] = [tuple(r) for r in store.conn.execute("SELECT id FROM papers")]
     assert title_id.startswith("title:")
     rc, _, _ = cli(capsys, "--db", db, "vote", title_id)
     assert rc == 0
     import_json(capsys, db, arxiv_slice)
     paper = show_json(capsys, db, record["arxiv_id"])
     assert paper["upvotes"] == 1
-    assert paper_count(db) == 2000
+    assert stats_json(capsys, db)["papers"] == 2000
 
 
 # ---------------------------------------------------------------------------
@@ -345,19 +345,24 @@ BIB_DOI_ONLY = b"""@article{balazs2007diphoton,
 
 
 @pytest.mark.parametrize("order", ["kaggle-first", "bib-first"])
-def test_doi_only_bibtex_joins_paper_with_that_doi(capsys, tmp_path, order):
+def test_doi_only_bibtex_joins_paper_with_that_doi(capsys, tmp_path, order, empty_db):
     kaggle = shared(FIXTURES + "kaggle_arxiv_snapshot/arxiv-metadata-oai-snapshot.first200.jsonl")
     bib = tmp_path / "refs.bib"
     bib.write_bytes(BIB_DOI_ONLY)
-    db = tmp_path / "papers.db"
+    db = empty_db
     for path in ([kaggle, bib] if order == "kaggle-first" else [bib, kaggle]):
         summary = import_json(capsys, db, path)
         assert summary["errors"] == [] and summary["rejected"] == 0
-    assert paper_count(db) == 200
+    assert stats_json(capsys, db)["papers"] == 200
     paper = show_json(capsys, db, "0704.0001")
     assert paper["doi"] == "10.1103/physrevd.76.013009"
     assert {s["source"] for s in paper["sources"]} == {"kaggle", "bibtex"}
     # The dated arXiv metadata wins over the undated BibTeX wording.
     assert paper["title"] == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM papers WHERE id LIKE 'doi:%'").fetchone()[0] == 0
+    assert count(db, "SELECT COUNT(*) FROM papers WHERE id LIKE 'doi:%'") == 0
+
+
+def count(db: Path | str, sql: str) -> int:
+    """A ``SELECT COUNT(*)`` on either backend."""
+    with opened(db) as store:
+        return int(store.conn.execute(sql).fetchone()[0])

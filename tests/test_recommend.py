@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 from community_fixtures import Site, add_member, community  # noqa: F401
-from web_fixtures import embedded_ids, quiet_main, web_db  # noqa: F401
+from web_fixtures import embedded_ids, quiet_main
 
 from paperradar.app import Radar
 from paperradar.index.embed import paper_text, text_hash

@@ -17,11 +17,9 @@ from fastapi.testclient import TestClient
 from helpers import cli_json
 from pydantic import TypeAdapter
 from sync_server import FixtureServer, services, write_config  # noqa: F401  (fixtures used by name)
-from web_fixtures import web_db  # noqa: F401  (community's source, used by name)
 
 from paperradar.app import Radar
 from paperradar.config import Settings
-from paperradar.store import SQLiteStore
 from paperradar.sync.config import load_config
 from paperradar.web import create_app, schemas
 
@@ -248,13 +246,12 @@ def test_the_store_matches_a_submitter_by_display_name(store) -> None:
 
 
 @pytest.fixture
-def live_site(tmp_path: Path, services: FixtureServer):  # noqa: F811
+def live_site(tmp_path: Path, services: FixtureServer, store):  # noqa: F811
+    """An empty site of each backend (conftest's ``store``) that fetches from the fixture arXiv."""
     config = load_config(str(write_config(tmp_path / "sync.toml", services)))
-    store = SQLiteStore(tmp_path / "papers.db")
     client = TestClient(create_app(Radar(store, settings=Settings(live=config))), follow_redirects=False)
     member = add_member(store, "cy@example.org", name="Cy")
-    yield store, client, member, services
-    store.close()
+    return store, client, member, services
 
 
 def test_live_sources_fetch_a_paper_the_site_lacks(live_site) -> None:

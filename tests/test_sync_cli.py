@@ -11,11 +11,12 @@ import threading
 import time
 
 import pytest
+from community_fixtures import location, opened
 from conftest import ROOT
 from helpers import cli
 from sync_server import OAI_RECORDS, services, sync_config, write_config  # noqa: F401
 
-from paperradar.store import SQLiteStore
+from paperradar.store import Store
 from paperradar.sync.config import load_config
 from paperradar.app import Radar
 from paperradar.sync.schedule import Scheduler, start_sync_schedule
@@ -71,7 +72,13 @@ def test_status_before_any_run(capsys, tmp_path, sync_config):
     assert rc == 0 and "arxiv-oai: never run" in out
 
 
-def test_all_runs_every_configured_source_and_a_failure_does_not_stop_the_others(capsys, tmp_path, services):
+@pytest.fixture
+def db(store: Store) -> str:
+    """What ``--db`` takes for a fresh database of each backend (conftest's ``store``)."""
+    return location(store)
+
+
+def test_all_runs_every_configured_source_and_a_failure_does_not_stop_the_others(capsys, tmp_path, services, db):
     config = write_config(
         tmp_path / "all.toml", services,
         top='sources = ["arxiv-oai", "arxiv-api", "arxiv-rss", "hf-daily"]',
@@ -81,7 +88,6 @@ def test_all_runs_every_configured_source_and_a_failure_does_not_stop_the_others
         hf="days = 2",
     )
     services.fail_next("/rss", "status", times=3, code=502)  # the listing is down for good
-    db = tmp_path / "p.db"
     rc, out, err = cli(capsys, "--db", db, "sync", "--no-embed", "--all", "--config", config, "--json")
     assert rc == 1, err
     reports = json.loads(out)
@@ -128,9 +134,8 @@ def test_stop_wakes_a_waiting_scheduler_at_once():
     assert not scheduler.running and time.monotonic() - started < 1 and scheduler.runs == 1
 
 
-def test_start_sync_schedule_runs_sync_all_in_the_background(tmp_path, services):
+def test_start_sync_schedule_runs_sync_all_in_the_background(tmp_path, services, store):
     config = load_config(str(write_config(tmp_path / "c.toml", services, top='sources = ["hf-daily"]', hf="days = 1")))
-    store = SQLiteStore(tmp_path / "p.db")
     rounds: list[list[dict]] = []
     done = threading.Event()
 
@@ -144,29 +149,24 @@ def test_start_sync_schedule_runs_sync_all_in_the_background(tmp_path, services)
         assert done.wait(20)
     finally:
         scheduler.stop(timeout=10)
-        store.close()
     assert not scheduler.running
     assert [[r["status"] for r in rs] for rs in rounds[:2]] == [["ok"], ["ok"]]
     assert len(services.seen("/api/daily_papers")) >= 2
 
 
-def test_stopping_the_schedule_stops_a_harvest_between_pages(tmp_path, services):
+def test_stopping_the_schedule_stops_a_harvest_between_pages(tmp_path, services, store):
     config = load_config(str(write_config(tmp_path / "c.toml", services, top='sources = ["arxiv-oai"]',
                                           oai="from = 2015-01-16")))
-    store = SQLiteStore(tmp_path / "p.db")
     services.fail_next("/oai", "pass")
     services.fail_next("/oai", "block")  # page 2 is held while the scheduler is told to stop
     rounds: list[list[dict]] = []
     scheduler = start_sync_schedule(Radar(store), config, every=3600, on_reports=rounds.append, embed=False)
-    try:
-        assert services.blocked.wait(20)
-        stopper = threading.Thread(target=scheduler.stop, kwargs={"timeout": 20})
-        stopper.start()
-        time.sleep(0.1)
-        services.release.set()
-        stopper.join(20)
-    finally:
-        store.close()
+    assert services.blocked.wait(20)
+    stopper = threading.Thread(target=scheduler.stop, kwargs={"timeout": 20})
+    stopper.start()
+    time.sleep(0.1)
+    services.release.set()
+    stopper.join(20)
     assert not scheduler.running
     ((report,),) = rounds
     assert report["status"] == "interrupted" and report["pages"] == 2
@@ -196,16 +196,18 @@ def test_sync_all_every_in_a_subprocess_prints_json_lines_until_interrupted(tmp_
     assert b"Traceback" not in err
 
 
-def test_papers_a_sync_brings_are_embedded_and_findable_by_meaning(capsys, tmp_path, sync_config, services):
-    from paperradar.rank.semantic import semantic_search
-
-    db = tmp_path / "p.db"
+def test_papers_a_sync_brings_are_embedded_and_findable_by_meaning(capsys, tmp_path, sync_config, services, db):
     rc, out, err = cli(capsys, "--db", db, "sync", "hf-daily", "--date", "2024-05-27", "--json")
     assert rc == 0, err
-    store = SQLiteStore(db)
+    with opened(db) as store:
+        _findable_by_meaning(store)
+
+
+def _findable_by_meaning(store: Store) -> None:
+    from paperradar.rank.semantic import semantic_search
+
     radar = Radar(store)
     status = radar.embed_status()
     assert status["papers"] > 0 and status["embedded"] == status["papers"] and status["pending"] == 0
     paper = store.rows([1])[1]
     assert semantic_search(radar, paper["abstract"], limit=1)[0]["id"] == paper["id"]
-    store.close()

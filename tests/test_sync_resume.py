@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
+from community_fixtures import location, opened
 from conftest import ROOT
 from helpers import run
 from sync_server import OAI_RECORDS, services, write_config  # noqa: F401
@@ -24,8 +24,8 @@ from sync_server import OAI_RECORDS, services, write_config  # noqa: F401
 WINDOW = ("--from", "2015-01-16", "--until", "2015-01-18")
 
 
-def test_a_harvest_killed_after_page_1_resumes_and_imports_each_record_once(tmp_path, services):
-    db = tmp_path / "papers.db"
+def test_a_harvest_killed_after_page_1_resumes_and_imports_each_record_once(tmp_path, services, store):
+    db = location(store)  # a fresh database of each backend (conftest's store)
     config = write_config(tmp_path / "sync.toml", services)
     services.fail_next("/oai", "pass")  # page 1
     services.fail_next("/oai", "block")  # page 2: held until the client is dead
@@ -36,9 +36,9 @@ def test_a_harvest_killed_after_page_1_resumes_and_imports_each_record_once(tmp_
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert services.blocked.wait(30), "the harvester never asked for page 2"
-        with sqlite3.connect(db) as conn:  # page 1 is stored and recorded before page 2 is asked for
-            assert conn.execute("SELECT pages, token FROM oai_harvests").fetchone() == (1, "tok-1")
-            assert conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0] == 6
+        with opened(db) as seen:  # page 1 is stored and recorded before page 2 is asked for
+            assert tuple(seen.conn.execute("SELECT pages, token FROM oai_harvests").fetchone()) == (1, "tok-1")
+            assert seen.conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0] == 6
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -64,10 +64,12 @@ def test_a_harvest_killed_after_page_1_resumes_and_imports_each_record_once(tmp_
     assert (report["status"], report["new"], report["unchanged"]) == ("ok", OAI_RECORDS - 6, 0)
     assert b"resuming an interrupted harvest at page 2" in again.stderr
 
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM papers").fetchone() == (OAI_RECORDS, OAI_RECORDS)
+    with opened(db) as seen:
+        conn = seen.conn
+        assert tuple(conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM papers").fetchone()) == (OAI_RECORDS, OAI_RECORDS)
         assert conn.execute("SELECT COUNT(*) FROM provenance").fetchone()[0] == OAI_RECORDS
-        assert conn.execute("SELECT status, pages, records FROM oai_harvests").fetchall() == [("done", 3, OAI_RECORDS)]
+        assert [tuple(r) for r in conn.execute("SELECT status, pages, records FROM oai_harvests")] == [
+            ("done", 3, OAI_RECORDS)]
         new_total = conn.execute("SELECT SUM(new) FROM sync_runs WHERE source = 'arxiv-oai'").fetchone()[0]
     assert new_total == OAI_RECORDS  # each record was new exactly once across the two runs
 

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from community_fixtures import location, opened
 from helpers import cli, cli_json
 
 from paperradar import accounts
 from paperradar.model import Paper
-from paperradar.store import DuplicateUser, SQLiteStore
+from paperradar.store import DuplicateUser, SQLiteStore, Store
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "papers.db"
+def db(store: Store) -> str:
+    """What ``--db`` takes for a fresh database of each backend (conftest's ``store``: the SQLite file or
+    the PostgreSQL URL); the commands open it themselves."""
+    return location(store)
 
 
 def users(capsys, db: Path, *args, stdin: str | None = None, monkeypatch=None):
@@ -29,9 +31,20 @@ def users(capsys, db: Path, *args, stdin: str | None = None, monkeypatch=None):
     return cli(capsys, "users", *args, "--db", db)
 
 
-def table(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
+def table(db: Path | str, sql: str) -> list[tuple]:
+    with opened(db) as store:
+        return [tuple(r) for r in store.conn.execute(sql).fetchall()]
+
+
+def dump(db: Path | str) -> str:
+    """Everything the database holds, as text."""
+    with opened(db) as store:
+        if isinstance(store, SQLiteStore):
+            return "\n".join(store.conn.iterdump())
+        tables = [r[0] for r in store.conn.execute(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN "
+            "('pg_catalog', 'information_schema')").fetchall()]
+        return "\n".join(str(r[0]) for t in tables for r in store.conn.execute(f"SELECT t::text FROM {t} t"))
 
 
 # -- the command line ---------------------------------------------------------------
@@ -74,9 +87,8 @@ def test_add_list_disable_delete(capsys, db, tmp_path, monkeypatch) -> None:
 
     # A second delete export on the same day never overwrites the first.
     users(capsys, db, "add", "ada@example.org")
-    store = SQLiteStore(db)
-    store.conn.execute("UPDATE users SET id = 1 WHERE email = 'ada@example.org'")
-    store.close()
+    with opened(db) as store, store.write() as conn:
+        conn.execute("UPDATE users SET id = 1 WHERE email = 'ada@example.org'")
     assert users(capsys, db, "delete", "ada@example.org", "--export-to", exports)[0] == 0
     assert len(list(exports.glob("paperradar-user-1-*.json"))) == 2
 
@@ -130,12 +142,9 @@ def test_set_password_needs_stdin_and_replaces_the_hash(capsys, db, monkeypatch)
     rc, out, err = users(capsys, db, "set-password", "ada@example.org", "--password-stdin",
                          stdin=PASSWORD + "\r\n", monkeypatch=monkeypatch)
     assert (rc, out) == (0, "set the password of ada@example.org\n"), err
-    store = SQLiteStore(db)
-    try:
+    with opened(db) as store:
         assert accounts.check_password(store, "ada@example.org", PASSWORD) is not None
         assert accounts.check_password(store, "ada@example.org", PASSWORD + "x") is None
-    finally:
-        store.close()
 
 
 def test_token_is_printed_once_and_only_its_hash_stored(capsys, db) -> None:
@@ -147,17 +156,13 @@ def test_token_is_printed_once_and_only_its_hash_stored(capsys, db) -> None:
     assert "shown only now" in err and token not in err
     rows = table(db, "SELECT token_hash, label, last_used_at FROM api_tokens")
     assert rows == [(accounts.hash_token(token), "laptop", None)]
-    with sqlite3.connect(db) as conn:
-        dump = "\n".join(conn.iterdump())
-    assert token not in dump and token[4:] not in dump
-    store = SQLiteStore(db)
-    try:
+    everything = dump(db)
+    assert "laptop" in everything and token not in everything and token[4:] not in everything
+    with opened(db) as store:
         user = accounts.user_for_token(store, token)
         assert user is not None and user.email == "ada@example.org"
         assert accounts.user_for_token(store, "prt_" + "x" * 43) is None
         assert accounts.user_for_token(store, token[4:]) is None  # not even the secret without its prefix
-    finally:
-        store.close()
     assert table(db, "SELECT last_used_at IS NOT NULL FROM api_tokens") == [(1,)]
     second = users(capsys, db, "token", "ada@example.org")[1].strip()
     assert second != token

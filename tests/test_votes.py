@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from community_fixtures import ORIGIN, Member, Site, add_member, browser, community, form_headers  # noqa: F401
+from community_fixtures import (  # noqa: F401
+    ORIGIN,
+    Member,
+    Site,
+    add_member,
+    browser,
+    community,
+    database_on,
+    form_headers,
+    opened,
+)
 from helpers import cli, cli_json
-from web_fixtures import web_db  # noqa: F401  (community's source, used by name)
+from web_fixtures import WEB_BACKENDS, Server
 
 from paperradar.model import Paper
 from paperradar.sources.common import finish
@@ -114,7 +125,8 @@ def test_a_users_export_lists_their_votes(store) -> None:
 
 
 def test_local_counts_from_before_accounts_become_the_owners_vote(tmp_path) -> None:
-    """Migration 7 on a database of migration 6 that has `paperradar vote` counts (site 'local')."""
+    """Migration 7 on a database of migration 6 that has `paperradar vote` counts (site 'local').
+    SQLite only: PostgreSQL support came after migration 7, so no PostgreSQL database of version 6 exists."""
     import sqlite3
 
     from paperradar.store import SQLiteStore
@@ -439,30 +451,27 @@ def test_cli_vote_for_an_unknown_user_or_paper_exits_1(capsys, site) -> None:
 # -- in a real browser --------------------------------------------------------------------------
 
 
-def test_the_button_votes_without_a_reload_in_chromium(web_db, tmp_path) -> None:  # noqa: F811
+@pytest.mark.parametrize("backend", WEB_BACKENDS)
+def test_the_button_votes_without_a_reload_in_chromium(web_db, tmp_path, request, backend) -> None:
     """Debian's Chromium (see test_web_e2e.py) against `paperradar serve`: sign in on /login, press ▲
     on a card of the daily list: the count and the button change, the page is not reloaded, the
     vote is stored; pressed again, taken back. Then the same with JavaScript off: the form reloads."""
     import os
-    from pathlib import Path
-
-    from community_fixtures import copy_db
-    from web_fixtures import Server
-
-    from paperradar.store import SQLiteStore
 
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{chromium} missing: apt-get install chromium")
         pytest.skip(f"{chromium} missing")
+    with database_on(request, web_db, tmp_path / "site", backend) as path:
+        with opened(path) as store:
+            ann = add_member(store, "ann@example.org", name="Ann")
+        _vote_in_chromium(chromium, Server(path), path, ann)
+
+
+def _vote_in_chromium(chromium: Path, server: Server, path: Path | str, ann: Member) -> None:
     from playwright.sync_api import sync_playwright
 
-    path = copy_db(web_db, tmp_path / "site")
-    store = SQLiteStore(path)
-    ann = add_member(store, "ann@example.org", name="Ann")
-    store.close()
-    server = Server(path)
     try:
         with sync_playwright() as p:
             browser_ = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
@@ -491,11 +500,8 @@ def test_the_button_votes_without_a_reload_in_chromium(web_db, tmp_path) -> None
                 card = page.locator(f"li.paper[id='p-{pid}']")
                 assert card.locator("form.vote button").get_attribute("aria-pressed") == "true"
                 assert page.evaluate("window.notReloaded === true") is script  # with JS: the same page
-                check = SQLiteStore(path)
-                try:
+                with opened(path) as check:
                     assert check.has_vote(pid, ann.user.id)
-                finally:
-                    check.close()
                 card.locator("form.vote button").click()
                 page.wait_for_function(
                     "([id, n]) => document.getElementById('p-' + id).querySelector('.vote-count').textContent == n",

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import feedparser
 import pytest
 from conftest import shared
-from web_fixtures import CSP, alternate, assert_no_inline_code, client, embedded_ids, web_db, web_store  # noqa: F401
+from web_fixtures import CSP, alternate, assert_no_inline_code, embedded_ids
 
 PAGES = [
     "/", "/?date=2025-03-20", "/?date=2025-03-20&period=week", "/?date=2025-03-20&period=month",
@@ -29,7 +29,7 @@ TWINS = {
 }
 
 
-def get_json(client, url: str, status: int = 200):  # noqa: F811
+def get_json(client, url: str, status: int = 200):
     r = client.get(url)
     assert r.status_code == status, (url, r.status_code, r.text[:300])
     assert r.headers["content-type"].startswith("application/json")
@@ -37,7 +37,7 @@ def get_json(client, url: str, status: int = 200):  # noqa: F811
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_every_page_renders_with_security_headers_and_no_inline_code(client, url) -> None:  # noqa: F811
+def test_every_page_renders_with_security_headers_and_no_inline_code(client, url) -> None:
     r = client.get(url)
     assert r.status_code == 200, (url, r.text[:500])
     assert r.headers["content-type"].startswith("text/html")
@@ -53,12 +53,12 @@ def test_every_page_renders_with_security_headers_and_no_inline_code(client, url
 
 
 @pytest.mark.parametrize("page, twin", TWINS.items())
-def test_each_page_links_its_json_twin(client, page, twin) -> None:  # noqa: F811
+def test_each_page_links_its_json_twin(client, page, twin) -> None:
     assert alternate(client.get(page).text, "application/json") == twin
     get_json(client, twin)
 
 
-def test_static_files_and_openapi(client) -> None:  # noqa: F811
+def test_static_files_and_openapi(client) -> None:
     css = client.get("/static/style.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     js = client.get("/static/app.js")
@@ -79,7 +79,7 @@ def test_static_files_and_openapi(client) -> None:  # noqa: F811
 # -- the daily feed --------------------------------------------------------------
 
 
-def test_feed_defaults_to_the_newest_day(client, web_store) -> None:  # noqa: F811
+def test_feed_defaults_to_the_newest_day(client, web_store) -> None:
     data = get_json(client, "/api/feed")
     latest = web_store.latest_day()
     assert data["period"] == {"kind": "day", "start": latest, "end": latest, "label": latest}
@@ -87,7 +87,7 @@ def test_feed_defaults_to_the_newest_day(client, web_store) -> None:  # noqa: F8
     assert f'value="{latest}"' in html  # the date picker shows it
 
 
-def test_feed_day_week_month_counts_and_navigation(client, web_db) -> None:  # noqa: F811
+def test_feed_day_week_month_counts_and_navigation(client, web_db) -> None:
     truth_day = sum(t.first_listed == "2025-03-20" for t in web_db.truth.values())
     data = get_json(client, "/api/feed?date=2025-03-20&list=all")
     assert data["total"] == truth_day and data["pages"] == -(-truth_day // 50)
@@ -115,7 +115,7 @@ def test_feed_day_week_month_counts_and_navigation(client, web_db) -> None:  # n
     assert '<input type="date" name="date" value="2025-03-20">' in html
 
 
-def test_feed_category_filter_and_pages(client, web_db) -> None:  # noqa: F811
+def test_feed_category_filter_and_pages(client, web_db) -> None:
     want = sum(t.first_listed == "2025-03-20" and "cs.CL" in t.categories for t in web_db.truth.values())
     data = get_json(client, "/api/feed?date=2025-03-20&category=cs.CL&list=all")
     assert data["total"] == want and all("cs.CL" in p["categories"] for p in data["papers"])
@@ -128,7 +128,7 @@ def test_feed_category_filter_and_pages(client, web_db) -> None:  # noqa: F811
     assert "No papers were listed" in client.get("/?date=1999-01-01").text
 
 
-def test_the_home_page_shows_the_days_featured_papers_with_a_switch_to_all(client, web_db) -> None:  # noqa: F811
+def test_the_home_page_shows_the_days_featured_papers_with_a_switch_to_all(client, web_db) -> None:
     """Issue 11: the day's featured list (here: Hugging Face's), most upvoted first; "all new on arXiv" a click away."""
     featured = get_json(client, "/api/feed?date=2025-03-20")
     everything = get_json(client, "/api/feed?date=2025-03-20&list=all")
@@ -145,7 +145,7 @@ def test_the_home_page_shows_the_days_featured_papers_with_a_switch_to_all(clien
     assert client.get("/api/feed?date=2025-03-20&list=nonsense").status_code == 400
 
 
-def test_daily_papers_has_hugging_faces_shape(client, web_db) -> None:  # noqa: F811
+def test_daily_papers_has_hugging_faces_shape(client, web_db) -> None:
     """HF's list of the day (the papers HF featured, not every paper arXiv listed), in HF's JSON;
     tests/test_hf_client.py drives it with HF's own client."""
     day = "2025-03-20"
@@ -179,7 +179,7 @@ def test_daily_papers_has_hugging_faces_shape(client, web_db) -> None:  # noqa: 
 # -- trending ------------------------------------------------------------------------
 
 
-def test_trending_states_its_formula_and_ranks_by_it(client) -> None:  # noqa: F811
+def test_trending_states_its_formula_and_ranks_by_it(client) -> None:
     html = client.get("/trending?date=2025-03-26").text
     assert "score = upvotes / (age_hours + 2) ^ 1.8" in unescape(html)
     data = get_json(client, "/api/trending?date=2025-03-26")
@@ -199,7 +199,7 @@ def test_trending_states_its_formula_and_ranks_by_it(client) -> None:  # noqa: F
 # -- search --------------------------------------------------------------------------
 
 
-def test_search_highlights_and_pages(client) -> None:  # noqa: F811
+def test_search_highlights_and_pages(client) -> None:
     html = client.get("/search?q=language+models&mode=keyword").text
     assert "<mark>" in html and '<textarea id="q" name="q"' in html
     assert 'rel="next" href="/search?q=language+models&amp;mode=keyword&amp;page=2"' in html
@@ -211,7 +211,7 @@ def test_search_highlights_and_pages(client) -> None:  # noqa: F811
     assert not {p["id"] for p in page2["papers"]} & {p["id"] for p in data["papers"]}
 
 
-def test_search_filters(client, web_db) -> None:  # noqa: F811
+def test_search_filters(client, web_db) -> None:
     data = get_json(client, "/api/search?q=model&category=cs.CV&since=2025-03-19&until=2025-03-20")
     assert data["filters"] == {"category": "cs.CV", "author": None, "since": "2025-03-19", "until": "2025-03-20"}
     assert data["papers"] and all("cs.CV" in p["categories"] and "2025-03-19" <= p["date"] <= "2025-03-20"
@@ -221,7 +221,7 @@ def test_search_filters(client, web_db) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid", "semantic"])
-def test_a_pasted_abstract_finds_its_paper(client, web_store, mode) -> None:  # noqa: F811
+def test_a_pasted_abstract_finds_its_paper(client, web_store, mode) -> None:
     rows = web_store.rows([web_store.get(pid)["rowid"] for pid in embedded_ids(web_store)[:40]])
     row = next(r for r in rows.values() if len(r["abstract"]) > 800)
     r = client.get("/search", params={"q": row["abstract"], "mode": mode})
@@ -231,7 +231,7 @@ def test_a_pasted_abstract_finds_its_paper(client, web_store, mode) -> None:  # 
     assert data["papers"][0]["id"] == row["id"] and data["mode"] == mode
 
 
-def test_empty_search_shows_the_form(client) -> None:  # noqa: F811
+def test_empty_search_shows_the_form(client) -> None:
     html = client.get("/search").text
     assert "Syntax:" in html and '<ol class="papers">' not in html
     assert get_json(client, "/api/search")["papers"] == []
@@ -240,7 +240,7 @@ def test_empty_search_shows_the_form(client) -> None:  # noqa: F811
 # -- papers ----------------------------------------------------------------------------
 
 
-def test_paper_page(client, web_store) -> None:  # noqa: F811
+def test_paper_page(client, web_store) -> None:
     html = client.get("/papers/2503.15485").text
     row = web_store.get("2503.15485")
     assert "TULIP: Towards Unified" in html and '<a href="/authors/Zineng%20Tang">Zineng Tang</a>' in html
@@ -255,7 +255,7 @@ def test_paper_page(client, web_store) -> None:  # noqa: F811
         assert f'href="?facet={facet}#similar"' in html
 
 
-def test_paper_page_renders_tex(client) -> None:  # noqa: F811
+def test_paper_page_renders_tex(client) -> None:
     html = client.get("/papers/2503.99902").text
     assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in html
     assert 'display="block"' in html and "<em>emphasis</em>" in html
@@ -263,7 +263,7 @@ def test_paper_page_renders_tex(client) -> None:  # noqa: F811
     assert html.count("<p>") >= 2  # paragraphs
 
 
-def test_paper_json_and_friends(client, web_store) -> None:  # noqa: F811
+def test_paper_json_and_friends(client, web_store) -> None:
     paper = get_json(client, "/api/paper/2503.15485")
     assert paper["id"] == "2503.15485" and paper["links"]["pdf"] == "https://arxiv.org/pdf/2503.15485"
     assert paper["url"] == "/papers/2503.15485" and paper["bibtex"].startswith("@misc{tang2025tulip,")
@@ -275,13 +275,13 @@ def test_paper_json_and_friends(client, web_store) -> None:  # noqa: F811
     assert votes == {"users": 0, "huggingface": paper["upvotes"], "total": paper["upvotes"], "you": False}
 
 
-def test_versioned_ids_redirect_to_the_paper(client) -> None:  # noqa: F811
+def test_versioned_ids_redirect_to_the_paper(client) -> None:
     r = client.get("/papers/2503.15485v2?facet=method")
     assert r.status_code == 308 and r.headers["location"] == "/papers/2503.15485?facet=method"
     assert get_json(client, "/api/paper/2503.15485v2")["id"] == "2503.15485"
 
 
-def test_unknown_papers_are_404(client) -> None:  # noqa: F811
+def test_unknown_papers_are_404(client) -> None:
     r = client.get("/papers/2501.00000")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert "no paper with id &#39;2501.00000&#39;" in r.text
@@ -293,7 +293,7 @@ def test_unknown_papers_are_404(client) -> None:  # noqa: F811
     assert get_json(client, "/api/nothing", 404)["error"]["status"] == 404
 
 
-def test_similar_papers_of_an_embedded_paper(client, web_store) -> None:  # noqa: F811
+def test_similar_papers_of_an_embedded_paper(client, web_store) -> None:
     pid = embedded_ids(web_store)[0]
     data = get_json(client, f"/api/papers/{pid}/similar")
     assert data["embedded"] is True and data["note"] is None and len(data["papers"]) == 10
@@ -311,7 +311,7 @@ def test_similar_papers_of_an_embedded_paper(client, web_store) -> None:  # noqa
     assert client.get(f"/api/papers/{pid}/similar?limit=0").status_code == 400
 
 
-def test_similar_papers_without_embeddings_say_so(client) -> None:  # noqa: F811
+def test_similar_papers_without_embeddings_say_so(client) -> None:
     assert "not computed yet" in client.get("/papers/2503.99901").text
     data = get_json(client, "/api/papers/2503.99901/similar?facet=method")
     assert data["papers"] == [] and data["embedded"] is False and "paperradar embed" in data["note"]
@@ -321,7 +321,7 @@ def test_similar_papers_without_embeddings_say_so(client) -> None:  # noqa: F811
 # -- authors and categories -------------------------------------------------------------
 
 
-def test_author_page(client) -> None:  # noqa: F811
+def test_author_page(client) -> None:
     html = client.get("/authors/Jos%C3%A9%20%C3%91%C3%BA%C3%B1ez").text
     assert "<strong>2</strong> papers" in html and 'href="/papers/2503.99901"' in html
     data = get_json(client, "/api/authors/Jos%C3%A9%20%C3%91%C3%BA%C3%B1ez")
@@ -332,7 +332,7 @@ def test_author_page(client) -> None:  # noqa: F811
     assert get_json(client, "/api/authors/Nobody%20At%20All")["total"] == 0
 
 
-def test_category_pages(client, web_db) -> None:  # noqa: F811
+def test_category_pages(client, web_db) -> None:
     total = sum("cs.CL" in t.categories for t in web_db.truth.values())
     data = get_json(client, "/api/categories/cs.CL")
     assert data["total"] == total and data["pages"] == -(-total // 50) and len(data["papers"]) == 50
@@ -346,7 +346,7 @@ def test_category_pages(client, web_db) -> None:  # noqa: F811
     assert alternate(client.get("/categories/cs.CL").text, "application/atom+xml") == "/feeds/categories/cs.CL.atom"
 
 
-def test_stats(client, web_store) -> None:  # noqa: F811
+def test_stats(client, web_store) -> None:
     assert get_json(client, "/api/stats")["papers"] == web_store.count()
 
 
@@ -358,7 +358,7 @@ def test_stats(client, web_store) -> None:  # noqa: F811
     ("/feeds/search.atom?q=language+models", 50), ("/feeds/categories/cs.CL.atom", 50),
     ("/feeds/categories/cs.CR.atom", None),
 ])
-def test_atom_feeds_are_valid(client, url, entries) -> None:  # noqa: F811
+def test_atom_feeds_are_valid(client, url, entries) -> None:
     r = client.get(url)
     assert r.status_code == 200 and r.headers["content-type"] == "application/atom+xml; charset=utf-8"
     feed = feedparser.parse(r.content)
@@ -373,7 +373,7 @@ def test_atom_feeds_are_valid(client, url, entries) -> None:  # noqa: F811
     assert any(link.rel == "self" for link in feed.feed.links)
 
 
-def test_atom_escapes_hostile_text(client) -> None:  # noqa: F811
+def test_atom_escapes_hostile_text(client) -> None:
     r = client.get("/feeds/categories/cs.CR.atom")
     feed = feedparser.parse(r.content)
     assert feed.bozo == 0
@@ -382,13 +382,13 @@ def test_atom_escapes_hostile_text(client) -> None:  # noqa: F811
     assert b"<script>" not in r.content
 
 
-def test_feeds_are_linked_from_their_pages(client) -> None:  # noqa: F811
+def test_feeds_are_linked_from_their_pages(client) -> None:
     assert alternate(client.get("/").text, "application/atom+xml") == "/feeds/daily.atom"
     assert alternate(client.get("/trending").text, "application/atom+xml") == "/feeds/trending.atom"
     assert alternate(client.get("/search?q=llm").text, "application/atom+xml") == "/feeds/search.atom?q=llm"
 
 
-def test_api_page_lists_every_endpoint_and_robots(client) -> None:  # noqa: F811
+def test_api_page_lists_every_endpoint_and_robots(client) -> None:
     html = client.get("/api").text
     spec = client.get("/openapi.json").json()
     for path in spec["paths"]:
@@ -398,7 +398,7 @@ def test_api_page_lists_every_endpoint_and_robots(client) -> None:  # noqa: F811
     assert robots.status_code == 200 and "Disallow: /api/" in robots.text
 
 
-def test_a_failing_similar_ranking_does_not_break_the_paper_page(client, monkeypatch) -> None:  # noqa: F811
+def test_a_failing_similar_ranking_does_not_break_the_paper_page(client, monkeypatch) -> None:
     from paperradar.web import papers
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -410,12 +410,12 @@ def test_a_failing_similar_ranking_does_not_break_the_paper_page(client, monkeyp
     assert "could not be computed" in get_json(client, "/api/papers/2503.15485/similar")["note"]
 
 
-def test_local_votes_show_on_the_page_and_in_the_api(client, web_db, capsys) -> None:  # noqa: F811
+def test_local_votes_show_on_the_page_and_in_the_api(client, web_store, capsys) -> None:
     from helpers import cli
 
     before = get_json(client, "/api/papers/2503.15485/votes")
     assert before["users"] == 0 and before["total"] == before["huggingface"] > 0
-    code, _, err = cli(capsys, "--db", web_db.path, "vote", "2503.15485")
+    code, _, err = cli(capsys, "--db", web_store.path, "vote", "2503.15485")
     assert code == 0, err
     try:
         after = get_json(client, "/api/papers/2503.15485/votes")
@@ -424,5 +424,5 @@ def test_local_votes_show_on_the_page_and_in_the_api(client, web_db, capsys) -> 
         assert f'<span class="votes">▲ {after["total"]}</span>' in page
         assert f'<span class="vote-users">1</span> on this site, {before["huggingface"]} on Hugging Face' in page
     finally:
-        assert cli(capsys, "--db", web_db.path, "vote", "2503.15485", "--down")[0] == 0
+        assert cli(capsys, "--db", web_store.path, "vote", "2503.15485", "--down")[0] == 0
     assert get_json(client, "/api/papers/2503.15485/votes")["total"] == before["total"]

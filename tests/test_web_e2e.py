@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from web_fixtures import Server, embedded_ids, web_db, web_store  # noqa: F401
+from web_fixtures import Server, embedded_ids
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -41,8 +41,9 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def site(web_db) -> Iterator[Server]:  # noqa: F811
-    server = Server(web_db.path)
+def site(web_store) -> Iterator[Server]:
+    """``paperradar serve`` over the web slice on each backend (the SQLite file, or PostgreSQL's clone)."""
+    server = Server(web_store.path)
     yield server
     assert server.stop() == 0, server.output()
 
@@ -62,7 +63,7 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
-def test_browse_change_day_search_open_a_paper_and_follow_a_similar_one(browser, site, web_store) -> None:  # noqa: F811
+def test_browse_change_day_search_open_a_paper_and_follow_a_similar_one(browser, site, web_store) -> None:
     context, page = page_of(browser, viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base)
     # The feed of a day.

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 from starlette.testclient import TestClient
-from web_fixtures import Server, web_db, web_store  # noqa: F401
+from web_fixtures import Server
 
 from paperradar.app import Radar
 from paperradar.config import Settings
@@ -17,7 +17,7 @@ from paperradar.web import create_app
 BASE = "https://papers.example.org/radar"
 
 
-def _client(store, settings: Settings, base: str = "http://127.0.0.1") -> TestClient:  # noqa: F811
+def _client(store, settings: Settings, base: str = "http://127.0.0.1") -> TestClient:
     return TestClient(create_app(Radar(store, settings=settings), catch_up_index=False), base_url=base)
 
 
@@ -25,7 +25,7 @@ def _links(feed: bytes) -> list[str]:
     return re.findall(rb'href="([^"]+)"', feed)
 
 
-def test_feeds_link_to_the_base_url_and_ids_do_not_follow_the_host(web_store) -> None:  # noqa: F811
+def test_feeds_link_to_the_base_url_and_ids_do_not_follow_the_host(web_store) -> None:
     settings = Settings(base_url=BASE, hosts=("127.0.0.1", "localhost", "papers.example.org"))
     feeds = []
     for base in ("http://127.0.0.1", "http://localhost:8000"):
@@ -42,7 +42,7 @@ def test_feeds_link_to_the_base_url_and_ids_do_not_follow_the_host(web_store) ->
     assert ids[0] == ids[1]  # the same feed read through two addresses: the same ids
 
 
-def test_an_unknown_host_is_refused_and_never_echoed(web_store) -> None:  # noqa: F811
+def test_an_unknown_host_is_refused_and_never_echoed(web_store) -> None:
     with _client(web_store, Settings(hosts=("127.0.0.1",))) as client:
         assert client.get("/feeds/trending.atom").status_code == 200
         refused = client.get("/feeds/trending.atom", headers={"host": "evil.example"})
@@ -50,7 +50,7 @@ def test_an_unknown_host_is_refused_and_never_echoed(web_store) -> None:  # noqa
         assert client.get("/", headers={"host": "evil.example"}).status_code == 400
 
 
-def test_without_a_base_url_links_use_the_checked_host(web_store) -> None:  # noqa: F811
+def test_without_a_base_url_links_use_the_checked_host(web_store) -> None:
     with _client(web_store, Settings(hosts=("127.0.0.1",))) as client:
         feed = client.get("/feeds/daily.atom?date=2025-03-20").content
     assert feedparser.parse(feed).entries[0].link.startswith("http://127.0.0.1/papers/")
@@ -64,9 +64,9 @@ def _get(base: str, path: str, host: str | None = None) -> tuple[int, bytes]:
     return response.status, response.read()
 
 
-def test_the_real_server_takes_the_base_url_from_the_option_and_the_environment(web_db) -> None:  # noqa: F811
-    for args, env in (((f"--base-url", BASE), {}), ((), {"PAPERRADAR_BASE_URL": BASE})):
-        server = Server(web_db.path, *args, env=env)
+def test_the_real_server_takes_the_base_url_from_the_option_and_the_environment(web_store) -> None:
+    for args, env in ((("--base-url", BASE), {}), ((), {"PAPERRADAR_BASE_URL": BASE})):
+        server = Server(web_store.path, *args, env=env)
         try:
             status, feed = _get(server.base, "/feeds/daily.atom?date=2025-03-20")
             assert status == 200 and feedparser.parse(feed).entries[0].link.startswith(BASE + "/papers/")

@@ -6,7 +6,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from web_fixtures import CSP, asgi_get, assert_no_inline_code, client, web_db, web_store  # noqa: F401
+from web_fixtures import CSP, asgi_get, assert_no_inline_code
 
 HOSTILE_VALUES = [
     "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "'", '"', "\\", "*", "**", "a*b*", '"unbalanced',
@@ -34,7 +34,7 @@ ROUTES = [
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_hostile_parameters_never_cause_a_server_error_and_are_escaped(client, route) -> None:  # noqa: F811
+def test_hostile_parameters_never_cause_a_server_error_and_are_escaped(client, route) -> None:
     for value in HOSTILE_VALUES:
         encoded = quote(value.encode("utf-8", "surrogatepass"), safe="")
         r = client.get(route.format(v=encoded))
@@ -55,7 +55,7 @@ def test_hostile_parameters_never_cause_a_server_error_and_are_escaped(client, r
             assert re.search(r"must be|contains control|too long|is after|is empty|required|unknown", message), message
 
 
-def test_bad_parameters_get_clear_messages(client) -> None:  # noqa: F811
+def test_bad_parameters_get_clear_messages(client) -> None:
     cases = {
         "/?date=2025-02-30": "date must be a date written YYYY-MM-DD",
         "/?period=year": "period must be one of day, week, month",
@@ -73,7 +73,7 @@ def test_bad_parameters_get_clear_messages(client) -> None:  # noqa: F811
         assert api.status_code == 400 and message in api.json()["error"]["message"]
 
 
-def test_an_inverted_date_range_finds_nothing_and_says_why(client) -> None:  # noqa: F811
+def test_an_inverted_date_range_finds_nothing_and_says_why(client) -> None:
     """Valid dates whose range is empty: no result (not an error: each value is valid), and the page says why."""
     html = client.get("/search?q=model&since=2025-04-01&until=2025-03-01")
     assert html.status_code == 200 and "since (2025-04-01) is after until (2025-03-01)" in html.text
@@ -81,7 +81,7 @@ def test_an_inverted_date_range_finds_nothing_and_says_why(client) -> None:  # n
     assert api.status_code == 200 and api.json()["papers"] == []
 
 
-def test_a_huge_query_is_refused_clearly(client) -> None:  # noqa: F811
+def test_a_huge_query_is_refused_clearly(client) -> None:
     r = client.get("/search", params={"q": "word " * 2100})  # 10,500 characters
     assert r.status_code == 400 and "q is too long: 10,500 characters (at most 10,000)" in r.text
     api = client.get("/api/search", params={"q": "word " * 2100})
@@ -93,7 +93,7 @@ def test_a_huge_query_is_refused_clearly(client) -> None:  # noqa: F811
     assert client.get("/search", params={"q": "word " * 1900}).status_code == 200  # a long abstract is fine
 
 
-def test_hostile_records_are_escaped_everywhere(client) -> None:  # noqa: F811
+def test_hostile_records_are_escaped_everywhere(client) -> None:
     pages = ["/?date=2025-03-19", "/papers/2503.99901", "/papers/2503.99902", "/categories/cs.CR",
              "/authors/Jos%C3%A9%20%C3%91%C3%BA%C3%B1ez", "/search?q=alert&mode=keyword", "/search?q=brace&mode=keyword"]
     for url in pages:
@@ -113,7 +113,7 @@ def test_hostile_records_are_escaped_everywhere(client) -> None:  # noqa: F811
     assert api["title"].startswith("<script>alert('t')</script>")  # JSON carries the text as it is
 
 
-def test_unknown_routes_and_methods(client) -> None:  # noqa: F811
+def test_unknown_routes_and_methods(client) -> None:
     r = client.get("/wp-admin/../../etc/passwd")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert client.post("/search").status_code == 405

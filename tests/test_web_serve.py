@@ -1,4 +1,7 @@
-"""`paperradar serve` as a real server: options, startup, Ctrl-C, and --sync in the background."""
+"""`paperradar serve` as a real server: options, startup, Ctrl-C, and --sync in the background.
+
+Each server test runs on both backends: over the web slice (``web_store.path``: the SQLite file, or the
+PostgreSQL clone's URL) or over a fresh store (conftest's ``store``: ``--db`` is its ``path``)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,11 @@ from urllib.parse import quote
 import pytest
 from helpers import cli, run
 from sync_server import services, write_config  # noqa: F401
-from web_fixtures import CSP, Server, web_db  # noqa: F401
+from web_fixtures import CSP, Server
 
 
-def test_serve_answers_then_stops_on_ctrl_c(web_db) -> None:  # noqa: F811
-    server = Server(web_db.path)
+def test_serve_answers_then_stops_on_ctrl_c(web_store) -> None:
+    server = Server(web_store.path)
     try:
         status, headers, body = server.get("/")
         assert status == 200 and b"<h1>Papers of" in body
@@ -37,11 +40,11 @@ def test_serve_usage_errors(capsys, tmp_path, args, message) -> None:
     assert code == 2 and message in err
 
 
-def test_serve_reports_a_busy_port(web_db) -> None:  # noqa: F811
-    first = Server(web_db.path)
+def test_serve_reports_a_busy_port(web_store) -> None:
+    first = Server(web_store.path)
     try:
         port = first.base.rsplit(":", 1)[1]
-        result = run("serve", "--port", port, db=web_db.path, timeout=60)
+        result = run("serve", "--port", port, db=web_store.path, timeout=60)
         assert result.returncode == 1, result.stderr.decode()
         assert b"cannot serve on 127.0.0.1:" + port.encode() in result.stderr
         assert b"Traceback" not in result.stderr
@@ -49,9 +52,11 @@ def test_serve_reports_a_busy_port(web_db) -> None:  # noqa: F811
         first.stop()
 
 
-def test_serve_sync_imports_in_the_background_while_pages_answer(tmp_path, services) -> None:  # noqa: F811
-    config = write_config(tmp_path / "c.toml", services, top='sources = ["arxiv-rss"]')
-    db = tmp_path / "p.db"
+def test_serve_sync_imports_in_the_background_while_pages_answer(tmp_path, store, services) -> None:  # noqa: F811
+    # the held request outlasts a slow start (a loaded machine): with the tests' 2 s timeout, the retry
+    # could import before the server answers its first page
+    config = write_config(tmp_path / "c.toml", services, top='sources = ["arxiv-rss"]', timeout=60)
+    db = store.path
     services.fail_next("/rss", "block")  # hold the sync's request: pages must answer meanwhile
     server = Server(db, "--sync", "--every", "1h", "--config", str(config))
     try:
@@ -81,13 +86,13 @@ def test_serve_sync_imports_in_the_background_while_pages_answer(tmp_path, servi
     assert "syncing every 3600 s" in server.output() and "arxiv-rss" in server.output()
 
 
-def test_serve_embed_makes_vectors_in_the_background(tmp_path) -> None:
+def test_serve_embed_makes_vectors_in_the_background(tmp_path, store) -> None:
     from helpers import read_arxiv_lines
     from web_fixtures import quiet_main
 
     data = tmp_path / "papers.jsonl"
     data.write_bytes(b"".join(read_arxiv_lines(60)))
-    db = tmp_path / "p.db"
+    db = store.path
     code, output = quiet_main("--db", db, "import", data, "--no-embed", "--no-progress")
     assert code == 0, output
     paper = json.loads(read_arxiv_lines(1)[0])["arxiv_id"]

@@ -13,11 +13,10 @@ import bibtexparser
 import pytest
 from conftest import shared
 from lxml import etree
-from web_fixtures import web_db, web_store  # noqa: F401
 
+from paperradar.app import Radar
 from paperradar.citation import bibtex, bibtex_key, links
 from paperradar.rank import trending as trends
-from paperradar.app import Radar
 from paperradar.rank.authors import author_papers, fold
 from paperradar.web.tex import abstract_html, excerpt, math_html, tex_html
 
@@ -112,7 +111,7 @@ def test_excerpt_never_ends_inside_math() -> None:
 # -- BibTeX -----------------------------------------------------------------------
 
 
-def test_bibtex_of_real_papers_parses_back(web_store) -> None:  # noqa: F811
+def test_bibtex_of_real_papers_parses_back(web_store) -> None:
     rows = [web_store.get(pid) for pid in ("2503.15485", "2503.99902", "2503.99901")]
     rows += [r for r in web_store.feed("2025-03-18", "2025-03-20", limit=200)[0]]
     keys = Counter()
@@ -175,7 +174,7 @@ def test_rank_orders_by_decayed_score() -> None:
     assert ranked[0]["age_hours"] == 24 and ranked[0]["trend"] == pytest.approx(10 / 26 ** 1.8)
 
 
-def test_trending_on_real_upvotes(web_store) -> None:  # noqa: F811
+def test_trending_on_real_upvotes(web_store) -> None:
     as_of = datetime(2025, 3, 26, tzinfo=UTC)
     rows, got_as_of, total = trends.trending(web_store, as_of, limit=1000)
     assert got_as_of == as_of and total == len(rows) > 10
@@ -190,7 +189,7 @@ def test_trending_on_real_upvotes(web_store) -> None:  # noqa: F811
 # -- store browsing queries and authors --------------------------------------------
 
 
-def test_day_counts_and_latest_day_match_the_raw_files(web_db, web_store) -> None:  # noqa: F811
+def test_day_counts_and_latest_day_match_the_raw_files(web_db, web_store) -> None:
     truth = Counter(t.first_listed for t in web_db.truth.values())
     truth["2025-03-19"] += 2  # the two hostile papers
     counts = dict(web_store.day_counts("2025-03-01", "2025-04-30"))
@@ -200,7 +199,7 @@ def test_day_counts_and_latest_day_match_the_raw_files(web_db, web_store) -> Non
     assert web_store.latest_day("1999-01-01") == max(counts)  # nothing that old: the newest
 
 
-def test_category_counts_and_listing(web_db, web_store) -> None:  # noqa: F811
+def test_category_counts_and_listing(web_db, web_store) -> None:
     truth = Counter(c for t in web_db.truth.values() for c in t.categories)
     truth["cs.CR"] += 2
     counts = dict(web_store.category_counts())
@@ -215,7 +214,7 @@ def test_category_counts_and_listing(web_db, web_store) -> None:  # noqa: F811
     assert web_store.category_papers("no.such", limit=5) == ([], 0)
 
 
-def test_author_papers_finds_exact_names_accents_folded(web_store) -> None:  # noqa: F811
+def test_author_papers_finds_exact_names_accents_folded(web_store) -> None:
     rows, total = author_papers(Radar(web_store), "José Ñúñez")
     assert total == 2 and {r["id"] for r in rows} == {"2503.99901", "2503.99902"}
     assert author_papers(Radar(web_store), "jose nunez")[1] == 2
@@ -230,7 +229,7 @@ def test_author_papers_finds_exact_names_accents_folded(web_store) -> None:  # n
 # -- the page registry -------------------------------------------------------------
 
 
-def test_links_are_made_from_the_registered_routes(web_store) -> None:  # noqa: F811
+def test_links_are_made_from_the_registered_routes(web_store) -> None:
     from paperradar.web import create_app
     from paperradar.web.links import linker, url_for, url_or_none
 
@@ -245,7 +244,7 @@ def test_links_are_made_from_the_registered_routes(web_store) -> None:  # noqa: 
     assert url_or_none("search", "json", None) is None
 
 
-def test_every_page_is_registered_with_its_twin_documented_and_its_html_hidden(web_store) -> None:  # noqa: F811
+def test_every_page_is_registered_with_its_twin_documented_and_its_html_hidden(web_store) -> None:
     from paperradar.web import create_app
     from paperradar.web.links import ROUTES
 

@@ -4,24 +4,23 @@ Real parts only: the job lock on both backends (a second holder in this process,
 process killed with SIGKILL); schedulers sharing one database; and a real ``paperradar serve
 --workers 3 --sync`` against the local fixture services and a real aiosmtpd, whose three workers
 make one sync round and one digest round between them, answer requests from several processes, and
-accept a session made on one worker on the others.
+accept a session made on one worker on the others; on both backends.
 """
 
 from __future__ import annotations
 
 import http.client
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from community_fixtures import location, opened
 from conftest import ROOT, shared
 from sync_server import services, write_config  # noqa: F401 - services is a fixture
 from test_mail_send import SENDER, free_port, server, url  # noqa: F401 - server is a fixture
@@ -35,11 +34,6 @@ from paperradar.store.job_lock import job_lock
 from paperradar.sync.schedule import Scheduler, Shared
 
 HF_DAY = "2025-03-20"
-
-
-def location(store: Store) -> str:
-    """What another process opens the same database with (a PostgreSQL store's path has no password)."""
-    return getattr(store, "url", None) or store.path
 
 
 # -- the job lock, on both backends ------------------------------------------------------------
@@ -142,24 +136,30 @@ def test_a_submission_is_once_a_paper_and_day_in_one_transaction(store) -> None:
 
 
 @pytest.fixture
-def site_db(tmp_path: Path) -> Path:
+def site_db(store: Store) -> str:
     """A database of one real Hugging Face day, two of its papers on today's list (so that today's
-    digests have papers), three confirmed subscribers and an account with a password."""
-    db = tmp_path / "site.db"
+    digests have papers), three confirmed subscribers and an account with a password; on each backend
+    (conftest's ``store``): what ``--db`` takes."""
+    db = location(store)
     code, output = quiet_main("--db", db, "import", shared(f"data/hf-daily-papers/{HF_DAY}.json"),
                               "--no-progress", "--no-embed")
     assert code == 0, output
-    store = open_store(str(db))
     try:
-        rows, _ = store.feed(HF_DAY, HF_DAY)
-        for row in rows[:2]:
+        listed, _ = store.feed(HF_DAY, HF_DAY)
+        for row in listed[:2]:
             store.add_featured(row["id"], date.today().isoformat(), "local")
         for i in range(3):
             subscribe(store, f"reader{i}@example.org", confirmed=True)
         store.add_user("ada@example.org", name="Ada", password_hash=accounts.hash_password(PASSWORD))
     finally:
-        store.close()
+        store.close()  # this thread's connection: the server's processes are the ones using the database
     return db
+
+
+def rows(db: str, sql: str) -> list[tuple]:
+    """A query's rows, read through a store of its own (on either backend)."""
+    with opened(db) as store:
+        return [tuple(r) for r in store.conn.execute(sql).fetchall()]
 
 
 PASSWORD = "correct horse battery staple"
@@ -195,9 +195,8 @@ def test_three_workers_sync_once_send_each_digest_once_and_share_sessions(
     output = serve.output()
     assert code == 0, output
     assert inbox.per_recipient() == {f"reader{i}@example.org": 1 for i in range(3)}, output
-    with sqlite3.connect(site_db) as db:
-        runs = db.execute("SELECT source, pid FROM sync_runs").fetchall()
-        mails = db.execute("SELECT kind, state, COUNT(*) FROM outbox GROUP BY kind, state").fetchall()
+    runs = rows(site_db, "SELECT source, pid FROM sync_runs")
+    mails = rows(site_db, "SELECT kind, state, COUNT(*) FROM outbox GROUP BY kind, state")
     assert len(runs) == 1 and runs[0][0] == "hf-daily" and runs[0][1] in workers, (runs, output)
     assert len(services.seen("/api/daily_papers")) == 1
     assert mails == [("digest", "sent", 3)], mails
@@ -254,15 +253,13 @@ def _sign_in(port: int, workers: list[int]) -> tuple[str, int]:
         conn.close()
 
 
-def _wait_for_every_first_tick(serve: Server, db: Path) -> None:
+def _wait_for_every_first_tick(serve: Server, db: str) -> None:
     """Until each worker's sync and mail threads have had their first look (a sync round in the store,
     the day's digests stamped, and a few seconds for the others' looks, which skip)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        with sqlite3.connect(db) as conn:
-            stamped = conn.execute("SELECT COUNT(*) FROM meta WHERE key IN ('schedule:sync', "
-                                   "'schedule:digests')").fetchone()[0]
-            finished = conn.execute("SELECT COUNT(*) FROM sync_runs WHERE finished_at IS NOT NULL").fetchone()[0]
+        [(stamped,)] = rows(db, "SELECT COUNT(*) FROM meta WHERE key IN ('schedule:sync', 'schedule:digests')")
+        [(finished,)] = rows(db, "SELECT COUNT(*) FROM sync_runs WHERE finished_at IS NOT NULL")
         if stamped == 2 and finished:
             break
         time.sleep(0.2)

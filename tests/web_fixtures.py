@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from html.parser import HTMLParser
@@ -16,8 +17,8 @@ import pytest
 import slice_db
 from fastapi.testclient import TestClient
 
-from paperradar.cli import main
 from paperradar.app import Radar
+from paperradar.cli import main
 from paperradar.store import SQLiteStore, open_store
 from paperradar.web import create_app
 
@@ -43,6 +44,8 @@ def quiet_main(*args: Any) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
+WEB_BACKENDS = ["sqlite", "postgresql"]  # every test of web_store / client / community runs on each
+
 EMBEDDED = 160  # papers given vectors: the first imported (the slice's first day); the rest have none
 
 
@@ -65,10 +68,63 @@ def web_db(tmp_path_factory: pytest.TempPathFactory) -> slice_db.SliceDB:
 
 
 @pytest.fixture(scope="session")
-def web_store(web_db: slice_db.SliceDB) -> Iterator[SQLiteStore]:
+def pg_slice(web_db: slice_db.SliceDB, pg_server: Any) -> str:
+    """The name of a PostgreSQL database holding the web slice, moved in by the real ``paperradar copy``,
+    its text and vector indexes made (first use). A template: nobody stays connected to it, so each
+    PostgreSQL site is a copy of it (``CREATE DATABASE ... TEMPLATE``)."""
+    name = "web_slice"
+    pg_server.drop(name)
+    pg_server._sql(f"CREATE DATABASE {name}")
+    code, output = quiet_main("copy", "--to", pg_server.url(name), "--from", web_db.path, "--no-progress")
+    assert code == 0, output
+    store = open_store(pg_server.url(name))
+    try:
+        radar = Radar(store)
+        radar.keyword  # noqa: B018  (the tsvector column and its GIN index: made on first use)
+        radar.vectors.refresh()  # the halfvec copies and their HNSW index
+    finally:
+        store.dispose()  # type: ignore[attr-defined]
+    return name
+
+
+@pytest.fixture(scope="session", params=WEB_BACKENDS)
+def web_store(request: pytest.FixtureRequest, web_db: slice_db.SliceDB) -> Iterator[SQLiteStore]:
+    """The web slice's store on each backend: the SQLite file, or a PostgreSQL copy of :func:`pg_slice`.
+    ``web_store.path`` is what ``--db`` takes for the same data (a file path, or the URL without its password:
+    the embedded server needs none)."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        name = server.clone(request.getfixturevalue("pg_slice"))
+        pg = open_store(server.url(name))
+        yield pg  # type: ignore[misc]
+        pg.dispose()  # type: ignore[attr-defined]
+        server.drop(name)
+        return
     store = open_store(str(web_db.path))
     yield store
     store.close()
+
+
+def on_postgresql(store: Any) -> bool:
+    """Whether ``store`` (a :func:`web_store`) is the PostgreSQL one."""
+    return str(store.path).startswith("postgresql://")
+
+
+@pytest.fixture
+def web_copy(request: pytest.FixtureRequest, web_store: SQLiteStore, web_db: slice_db.SliceDB,
+             tmp_path: Path) -> Iterator[str]:
+    """A private copy of the web slice on :func:`web_store`'s backend, for a test whose server writes to it
+    (``serve --embed``): its ``--db``. The SQLite file with its index folder, or a clone of :func:`pg_slice`."""
+    if on_postgresql(web_store):
+        server = request.getfixturevalue("pg_server")
+        name = server.clone(request.getfixturevalue("pg_slice"))
+        yield server.url(name)
+        server.drop(name)
+        return
+    db = tmp_path / "copy.db"
+    shutil.copy(web_db.path, db)
+    shutil.copytree(f"{web_db.path}.index", f"{db}.index")
+    yield str(db)
 
 
 @pytest.fixture(scope="session")

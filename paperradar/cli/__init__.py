@@ -94,3 +94,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         radar.close()
+        # the command was this process's last use of the store: a server store closes its pool too
+        getattr(radar.store, "dispose", lambda: None)()

@@ -52,7 +52,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     e = sets.add_parser("csfcube", parents=[common], help="CSFCube: similar papers judged by experts, per facet",
                         description="Import DIR/corpus.jsonl into a temporary store, rank each query paper's "
                                     "judged pool (DIR/queries.jsonl, DIR/qrels.tsv) with `similar` in each mode, "
-                                    "with and without the query's facet, and print NDCG%%20 and MAP (grade >= 2).")
+                                    "with and without the query's facet, and print NDCG%%20 and MAP (grade >= 2). "
+                                    "With a PostgreSQL --db, the temporary database is made on that server "
+                                    "(and dropped).")
     e.add_argument("dir", metavar="DIR", help="folder with corpus.jsonl, queries.jsonl and qrels.tsv")
     e.add_argument("--no-facets", action="store_true", help="skip the rankings with facets (faster)")
     e.add_argument("--json", action="store_true", help="print the scores as JSON")
@@ -141,12 +143,15 @@ def cmd_similar(radar: Radar, args: argparse.Namespace) -> int:
 
 
 def cmd_eval(radar: Radar | None, args: argparse.Namespace) -> int:
-    from ..eval.corpus import EvalError
+    from ..config import resolve_db
+    from ..eval.corpus import EvalError, on_postgres
     from ..eval.csfcube import evaluate, table
+    from ..store import StoreError
 
-    try:
-        result = evaluate(args.dir, facets=not args.no_facets, progress=not args.no_progress and sys.stderr.isatty())
-    except EvalError as exc:
+    try:  # on a PostgreSQL --db, measured in a temporary database made on that server
+        result = evaluate(args.dir, facets=not args.no_facets, progress=not args.no_progress and sys.stderr.isatty(),
+                          server=on_postgres(resolve_db(getattr(args, "db", None))))
+    except (EvalError, StoreError) as exc:
         print(f"paperradar: {exc}", file=sys.stderr)
         return 1
     if args.json:

@@ -39,11 +39,34 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise EvalError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def on_postgres(location: str | None) -> str | None:
+    """The PostgreSQL URL an evaluation should measure on (``--db``/``$PAPERRADAR_DB``), None for SQLite."""
+    return location if location and location.startswith(("postgresql://", "postgres://")) else None
+
+
 @contextmanager
-def imported(corpus: Path, fmt: str | None = None, progress: bool = False) -> Iterator[Radar]:
-    """A :class:`Radar` over a temporary database holding ``corpus`` (removed afterwards)."""
-    with tempfile.TemporaryDirectory(prefix="paperradar-eval-") as tmp:
-        radar = Radar(SQLiteStore(Path(tmp) / "eval.db"))
+def _scratch(server: str | None) -> Iterator[Radar]:
+    """A Radar over an empty temporary database: a SQLite file, or a database made on ``server``."""
+    if server is None:
+        with tempfile.TemporaryDirectory(prefix="paperradar-eval-") as tmp:
+            yield Radar(SQLiteStore(Path(tmp) / "eval.db"))
+        return
+    from ..store import open_store
+    from ..store.pg_scratch import temporary_database
+
+    with temporary_database(server) as url:
+        store = open_store(url)
+        try:
+            yield Radar(store)
+        finally:
+            store.dispose()  # type: ignore[attr-defined]  # the pool's connections, before the drop
+
+
+@contextmanager
+def imported(corpus: Path, fmt: str | None = None, progress: bool = False, server: str | None = None) -> Iterator[Radar]:
+    """A :class:`Radar` over a temporary database holding ``corpus`` (removed afterwards); with ``server``
+    (a PostgreSQL URL) a database made on that server for the purpose, so both backends can be measured."""
+    with _scratch(server) as radar:
         try:
             summary = run_import(radar, [str(corpus)], fmt=fmt, progress=progress)
             if summary.exit_code == 2 or radar.store.count() == 0:

@@ -62,14 +62,15 @@ def load_queries(folder: Path) -> tuple[list[Query], dict[str, dict[str, float]]
     return queries, grades
 
 
-def evaluate(folder: str | Path, facets: bool = True, progress: bool = False) -> dict[str, Any]:
-    """Scores of every ranking mode (and with facets) on a CSFCube folder; see the module doc."""
+def evaluate(folder: str | Path, facets: bool = True, progress: bool = False, server: str | None = None) -> dict[str, Any]:
+    """Scores of every ranking mode (and with facets) on a CSFCube folder; see the module doc. ``server``:
+    a PostgreSQL URL to measure on (a temporary database made there), else a temporary SQLite file."""
     folder = Path(folder)
     corpus = folder / "corpus.jsonl"
     if not corpus.is_file():
         raise EvalError(f"no corpus.jsonl in {folder}")
     queries, grades = load_queries(folder)
-    with imported(corpus, "jsonl", progress) as radar:
+    with imported(corpus, "jsonl", progress, server=server) as radar:
         radar.refresh(embed=True, progress=progress)
         return _score(radar, queries, grades, facets)
 

@@ -16,6 +16,15 @@ on a :class:`~paperradar.store.postgres.PostgresStore` that is a
 - ``a OR b``: ``|``; ``-word``: ``!``; ``title:`` ``A``, ``abstract:`` ``B``,
   ``author:`` ``C``.
 
+Ranking: the database scores the matches cheaply (``ts_rank`` per clause
+times its idf) and hands back the best :data:`RERANK`, which
+:mod:`.pg_bm25` ranks again by BM25 as tantivy does. The papers scored are
+picked through the GIN index with a loosened query (no weights, phrases as
+their words: the index answers it without reading documents), at most
+:data:`SCORED_MAX` of them, and for a long question in mode ``any`` by
+its :data:`MATCH_RAREST` rarest words; the exact query is checked on each
+paper read. Match counts stop at :data:`COUNT_CAP` ("more than 1,000").
+
 The lexemes come from the server (``to_tsvector`` with the column's own
 configurations), so a query is stemmed exactly as the stored text; the
 ``tsquery`` is written from them, never parsed from user input, so no search
@@ -26,6 +35,7 @@ write side that :class:`~paperradar.app.Radar` drives for tantivy is a no-op.
 from __future__ import annotations
 
 import math
+import re
 import time
 from typing import Any
 
@@ -33,11 +43,17 @@ import numpy as np
 
 from ..store import Filters
 from ..store import pg_search as sql
+from . import pg_bm25
 from .keyword import MIN_PREFIX, Hit
 from .query import Clause, ParsedQuery, author_clause
 
 _WEIGHTS = {"title": "A", "abstract": "B", "authors": "C"}
 STATS_EVERY = 600.0  # seconds between readings of the lexemes' shares (they move slowly)
+RERANK = pg_bm25.RERANK
+SCORED_MAX = 20_000  # matches scored by ts_rank at most (the newest): a word in most papers costs a bounded time
+MATCH_RAREST = 8  # mode any: papers scored are those with one of the rarest words of a long question
+_LOOSE = re.compile(r"('(?:[^']|'')*')(?::(\*?)[A-D]*)?|<\d+>|<->")  # in tsquery text: a lexeme, its weights; a phrase step
+COUNT_CAP = 1000  # matches counted exactly up to this many; past it the /search page says "more than 1,000"
 
 
 def _quote(lexeme: str) -> str:
@@ -60,6 +76,12 @@ def _phrase(tokens: list[tuple[str, int]], weights: str, prefix_last: bool = Fal
     return "(" + " ".join(parts) + ")" if len(tokens) > 1 else parts[0]
 
 
+def _loosen(m: re.Match[str]) -> str:
+    """A lexeme without its weights (a prefix stays one), a phrase step as ``&``: what the GIN index
+    answers without reading the documents."""
+    return m[1] + (":*" if m[2] else "") if m[1] else "&"
+
+
 def _any(parts: list[str | None]) -> str | None:
     kept = [p for p in parts if p]
     if not kept:
@@ -80,6 +102,7 @@ class PgKeywordIndex:
         self._lexed: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (config, text) -> lexemes, bounded
         self._stats: tuple[dict[str, float], float] | None = None
         self._stats_at = 0.0
+        self._corpus = pg_bm25.Corpus()
 
     # -- what Radar's bookkeeping calls: the database does it --------------------------
 
@@ -119,15 +142,23 @@ class PgKeywordIndex:
         if query is None or limit <= 0 or (within is not None and not within):
             return []
         f = filters or Filters()
-        found = sql.search(self.store.conn, query, self._ranked(parsed), f, self._author(f), limit, offset, within)
-        return [Hit(rowid, score) for rowid, score in found]
+        conn, corpus = self.store.conn, self._corpus.fresh(self.store.conn)
+        terms = self._terms(parsed)
+        idf = corpus.idf(conn, [x for t in terms for x in t.idf_lexemes], *self._shares())
+        found = sql.search(conn, query, self._ranked(parsed), f, self._author(f), max(RERANK, offset + limit), 0,
+                           within, scored=SCORED_MAX,
+                           match=self._match(parsed, mode, idf, rarest=within is None))
+        ranked = pg_bm25.rerank(conn, corpus, terms, [rowid for rowid, _ in found], idf)
+        return [Hit(rowid, score) for rowid, score in ranked[offset:offset + limit]]
 
     def matches(self, parsed: ParsedQuery, filters: Filters | None = None, mode: str = "all") -> int:
+        """How many papers match, up to :data:`COUNT_CAP` (past it a :class:`~paperradar.store.pg_search.Count`
+        that reads "more than 1,000": an exact count of a common word visits every matching row)."""
         query = self.tsquery(parsed, mode)
         if query is None:
             return 0
         f = filters or Filters()
-        return sql.matches(self.store.conn, query, f, self._author(f))
+        return sql.matches(self.store.conn, query, f, self._author(f), COUNT_CAP)
 
     def snippets(self, parsed: ParsedQuery, abstracts: list[str], filters: Filters | None = None) -> list[str]:
         """Abstract fragments around the query's words (ts_headline), marked as tantivy's; "" without a match."""
@@ -149,6 +180,46 @@ class PgKeywordIndex:
 
     def count(self) -> int:
         return sql.count(self.store.conn)
+
+    # -- BM25's view and the papers to score ----------------------------------------------
+
+    def _terms(self, parsed: ParsedQuery) -> list[pg_bm25.Term]:
+        """Each wanted clause as :mod:`.pg_bm25` scores it (its lexemes, fields and boosts)."""
+        out = []
+        for clause in dict.fromkeys([*parsed.must, *(c for g in parsed.any_of for c in g)]):
+            query = self._clause(clause)
+            if not query:
+                continue
+            if clause.prefix and query.count(":*"):
+                out.append(pg_bm25.Term([], {}, [], prefix=query))
+                continue
+            stems = list(dict.fromkeys(_quote(x) for x, _ in self._lex("en", clause.text)))
+            names = self._lex("names", clause.text)
+            fields = dict(pg_bm25.BOOSTS) if clause.field is None else {clause.field: 1.0}
+            if clause.field == "authors":
+                stems = []
+            plain = [x for x in stems if "-" not in x] or stems  # "vision-language": its words, as tantivy's
+            out.append(pg_bm25.Term(stems, fields, plain or [_quote(x) for x, _ in names],
+                                    authors=_phrase(names, "C") if "authors" in fields else None))
+        return out
+
+    def _match(self, parsed: ParsedQuery, mode: str, idf: dict[str, float], rarest: bool = True) -> str | None:
+        """The papers worth scoring, as a tsquery without weights (the GIN index answers it without reading
+        documents; the exact query is checked on the documents scored): the query without its exclusions,
+        and in mode ``any`` only the :data:`MATCH_RAREST` rarest optional words of a long question, as
+        search engines read pasted text (a paper with none of them does not make the top); not among
+        given papers (``within``: "similar papers" ranks a pool, every paper of which must be scored)."""
+        loose = ParsedQuery(must=parsed.must, any_of=parsed.any_of)
+        optional = [c for c in parsed.must if not c.field] + [c for g in parsed.any_of for c in g]
+        if rarest and mode == "any" and len(optional) > MATCH_RAREST:
+            def rarity(clause: Clause) -> float:
+                return sum(idf.get(_quote(x), 0.0) for x, _ in self._lex("en", clause.text))
+
+            keep = set(sorted(optional, key=rarity, reverse=True)[:MATCH_RAREST])
+            loose = ParsedQuery(must=[c for c in parsed.must if c.field or c in keep],
+                                any_of=[[c for c in g if c in keep] for g in parsed.any_of if set(g) & keep])
+        query = self.tsquery(loose, mode)
+        return _LOOSE.sub(_loosen, query) if query else None
 
     # -- the tsquery ---------------------------------------------------------------
 

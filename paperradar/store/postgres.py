@@ -74,6 +74,9 @@ def display_url(url: str) -> str:
     user = f"{params['user']}@" if params.get("user") else ""
     host = params.get("host") or "localhost"
     port = f":{params['port']}" if params.get("port") else ""
+    if host.startswith("/"):  # a Unix socket's folder: kept as ?host=, naming the server (a usable --db)
+        query = f"?host={host}" + (f"&port={params['port']}" if params.get("port") else "")
+        return f"postgresql://{user}/{params.get('dbname') or ''}{query}"
     return f"postgresql://{user}{host}{port}/{params.get('dbname') or ''}"
 
 
