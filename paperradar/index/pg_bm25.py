@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..store import pg_search as sql
+from .keyword import WEIGHTS
 
 K1, B = 1.2, 0.75  # tantivy's BM25 parameters
-BOOSTS = {"title": 10.0, "abstract": 4.0, "authors": 2.0}  # as index/keyword.py's WEIGHTS
+BOOSTS = WEIGHTS  # the field boosts tantivy ranks with (index/keyword.py)
 PREFIX_SCORE = 4.0  # a prefix clause matched (tantivy: a constant score times the field's boost)
 RERANK = 200  # matches ranked again by BM25 (more when a page asks for more)
 STATS_EVERY = 600.0  # seconds between readings of the corpus' size and mean lengths
