@@ -48,7 +48,7 @@ from .index.embed import (
 from .index.encoder import DIM, Encoder
 from .index.keyword import MARK, META_SEQ, IndexBusy, KeywordIndex, index_dir
 from .index.vectors import VectorIndex
-from .store import MergeResult, StorageFault, Store, open_store
+from .store import MergeResult, StorageFault, Store, on_server, open_store
 
 if TYPE_CHECKING:
     from .index.pg_vectors import PgVectorIndex
@@ -144,7 +144,7 @@ class Radar:
     def on_server(self) -> bool:
         """Whether the store is a server database (PostgreSQL): its indexes live in it, not in folders
         beside a file."""
-        return "://" in self.store.path
+        return on_server(self.store.path)
 
     @property
     def encoder(self) -> Encoder:

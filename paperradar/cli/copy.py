@@ -15,11 +15,9 @@ import time
 from typing import Any
 
 from ..config import resolve_db
-from ..store import StorageFault, StoreError
+from ..store import StorageFault, StoreError, on_server
 from ..store.pg_copy import Check, CopyPlan, StoreCopy
 from .common import emit_json, positive
-
-POSTGRES = ("postgresql://", "postgres://")
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -45,7 +43,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_copy(_radar: None, args: argparse.Namespace) -> int:
-    if not args.to.startswith(POSTGRES):
+    if not on_server(args.to):
         scheme = args.to.split("://")[0] + "://" if "://" in args.to else "a file path"
         print(f"paperradar: --to must be a PostgreSQL URL (postgresql://user:password@host:port/dbname), "
               f"not {scheme}", file=sys.stderr)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..app import Radar
 from ..importer import run_import
-from ..store import SQLiteStore
+from ..store import SQLiteStore, on_server
 
 
 class EvalError(ValueError):
@@ -41,7 +41,7 @@ def json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def on_postgres(location: str | None) -> str | None:
     """The PostgreSQL URL an evaluation should measure on (``--db``/``$PAPERRADAR_DB``), None for SQLite."""
-    return location if location and location.startswith(("postgresql://", "postgres://")) else None
+    return location if on_server(location) else None
 
 
 @contextmanager

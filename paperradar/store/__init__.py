@@ -13,12 +13,19 @@ from .base import DuplicateUser, Filters, MergeResult, StorageFault, Store, Stor
 from .sqlite import SQLiteStore
 
 __all__ = ["DuplicateUser", "Filters", "MergeResult", "SQLiteStore", "StorageFault", "Store", "StoreError",
-           "StoredPaper", "User", "open_store"]
+           "StoredPaper", "User", "on_server", "open_store"]
+
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def on_server(location: str | None) -> bool:
+    """Whether ``location`` names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return bool(location) and location.startswith(SERVER_SCHEMES)  # type: ignore[union-attr]
 
 
 def open_store(location: str) -> Store:
     """The store at ``location``: a SQLite file path or ``sqlite:///`` URL, or a PostgreSQL URL."""
-    if location.startswith(("postgresql://", "postgres://")):
+    if on_server(location):
         from .postgres import PostgresStore
 
         return PostgresStore(location)  # type: ignore[return-value]

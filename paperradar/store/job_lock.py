@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from . import on_server
 from .base import StorageFault, Store, StoreError
 from .faults import guarded
 
@@ -189,7 +190,7 @@ class AdvisoryJobLock(JobLock):
 
 def job_lock(store: Store, name: str) -> JobLock:
     """The lock named ``name`` of ``store``'s database, in the variant its backend uses (not yet taken)."""
-    if store.path.startswith("postgresql://"):  # a PostgresStore's path is its URL without the password
+    if on_server(store.path):  # a PostgresStore's path is its URL without the password
         return AdvisoryJobLock(store, name)
     if not store.path or store.path == ":memory:":
         return MemoryJobLock(store, name)
