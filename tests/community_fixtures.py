@@ -13,7 +13,6 @@ member through the real ``/login`` form, with the session's CSRF token at hand.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import pytest
 import slice_db
 from conftest import BACKENDS
 from fastapi.testclient import TestClient
-from web_fixtures import WEB_BACKENDS
+from web_fixtures import WEB_BACKENDS, copy_db, database_on  # noqa: F401  (named here for the tests)
 
 from paperradar import accounts
 from paperradar.app import Radar
@@ -66,37 +65,6 @@ class Member:
     @property
     def bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
-
-
-def copy_db(web_db: slice_db.SliceDB, target: Path) -> Path:
-    """The web tests' database and its index folders, copied into ``target``."""
-    source = Path(web_db.path)
-    target.mkdir(parents=True, exist_ok=True)
-    for item in source.parent.iterdir():
-        if item.name.startswith(source.name) or item.is_dir():
-            dest = target / item.name
-            if item.is_dir():
-                shutil.copytree(item, dest, dirs_exist_ok=True)
-            else:
-                shutil.copy2(item, dest)
-    return target / source.name
-
-
-@contextmanager
-def database_on(request: pytest.FixtureRequest, web_db: slice_db.SliceDB, folder: Path,
-                backend: str | None = None) -> Iterator[Path | str]:
-    """A copy of the web slice on ``backend`` (the fixture's param by default), dropped afterwards: the
-    SQLite file copied into ``folder``, or a PostgreSQL copy of web_fixtures.pg_slice; what ``--db`` takes."""
-    backend = backend or request.param
-    if backend == "postgresql":
-        server = request.getfixturevalue("pg_server")
-        name = server.clone(request.getfixturevalue("pg_slice"))
-        try:
-            yield server.url(name)
-        finally:
-            server.drop(name)
-        return
-    yield copy_db(web_db, folder)
 
 
 @contextmanager

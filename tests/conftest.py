@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,15 @@ class PostgresServer:
         name = f"test_{os.getpid()}_{self._count}"
         self._sql(f"CREATE DATABASE {name} TEMPLATE {template}")
         return name
+
+    @contextmanager
+    def copy_of(self, template: str) -> Iterator[str]:
+        """The URL of a new database copied from ``template`` (:meth:`clone`), dropped afterwards."""
+        name = self.clone(template)
+        try:
+            yield self.url(name)
+        finally:
+            self.drop(name)
 
     def release(self, name: str) -> None:
         """A test is done with the database: emptied for the next one (dropped if that fails)."""

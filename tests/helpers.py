@@ -14,13 +14,17 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import ROOT, shared
 
+from paperradar.app import Radar
 from paperradar.cli import main
+from paperradar.store import open_store
 
 ARXIV = "data/arxiv/arxiv-2025-2026.jsonl.gz"
 HF_DAILY = "data/hf-daily-papers/"
@@ -183,3 +187,18 @@ def hf_page(entries: list[tuple[str, str]], chrome: bool = True) -> bytes:
     """A Hugging Face papers page copied as text: chrome, then title / abstract pairs."""
     body = "".join(f"{title}\n\n{' '.join(abstract.split())}\n\n" for title, abstract in entries)
     return ((HF_PAGE_CHROME if chrome else "") + body).encode()
+
+
+@contextmanager
+def imported_radar(papers: list[dict[str, Any]], folder: Path) -> Iterator[Radar]:
+    """A :class:`Radar` over a new database in ``folder`` holding ``papers`` (JSON lines through the real
+    ``import``, no vectors), closed afterwards: the small made-up corpora of the keyword tests."""
+    src = folder / "papers.jsonl"
+    src.write_text("".join(json.dumps(p) + "\n" for p in papers), encoding="utf-8")
+    db = folder / "papers.db"
+    assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
+    store = open_store(str(db))
+    try:
+        yield Radar(store)
+    finally:
+        store.close()

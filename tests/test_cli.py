@@ -208,10 +208,8 @@ def loaded_pg(pg_server, arxiv_slice):
 def loaded(request, capsys, tmp_path, arxiv_slice):
     """A database with the arXiv slice and the HF daily file of 2025-03-18, on each backend: what --db takes."""
     if request.param == "postgresql":
-        server = request.getfixturevalue("pg_server")
-        name = server.clone(request.getfixturevalue("loaded_pg"))
-        yield server.url(name)
-        server.drop(name)
+        with request.getfixturevalue("pg_server").copy_of(request.getfixturevalue("loaded_pg")) as url:
+            yield url
         return
     db = tmp_path / "papers.db"
     import_json(capsys, db, arxiv_slice, shared(HF_DAILY + "2025-03-18.json"))

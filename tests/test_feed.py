@@ -156,12 +156,10 @@ def real(request: pytest.FixtureRequest, real_file: slice_db.SliceDB) -> Iterato
     if request.param == "sqlite":
         yield real_file
         return
-    pg = request.getfixturevalue("pg_server")
-    name = pg.clone("template0")  # an empty database: copy makes the schema
-    code, output = quiet_main("copy", "--to", pg.url(name), "--from", real_file.path, "--no-progress")
-    assert code == 0, output
-    yield replace(real_file, path=pg.url(name))
-    pg.drop(name)
+    with request.getfixturevalue("pg_server").copy_of("template0") as url:  # an empty database: copy makes the schema
+        code, output = quiet_main("copy", "--to", url, "--from", real_file.path, "--no-progress")
+        assert code == 0, output
+        yield replace(real_file, path=url)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

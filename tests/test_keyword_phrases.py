@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import imported_radar
 
 from paperradar.app import Radar
-from paperradar.cli import main
 from paperradar.index.query import parse
 from paperradar.rank.search import keyword_search
-from paperradar.store import Filters, open_store
+from paperradar.store import Filters
 
 PAPERS = [
     {"id": "p-adjacent", "title": "Message passing", "abstract": "A graph neural network for molecules."},
@@ -53,14 +53,8 @@ for n, p in enumerate(PAPERS):
 
 @pytest.fixture(scope="module")
 def radar(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("phrases")
-    src = tmp / "papers.jsonl"
-    src.write_text("".join(json.dumps(p) + "\n" for p in PAPERS), encoding="utf-8")
-    db = tmp / "phrases.db"
-    assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
-    store = open_store(str(db))
-    yield Radar(store)
-    store.close()
+    with imported_radar(PAPERS, tmp_path_factory.mktemp("phrases")) as radar:
+        yield radar
 
 
 def found(radar: Radar, query: str) -> set[str]:

@@ -9,15 +9,12 @@ back as a list, never an exception.
 
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
+from helpers import imported_radar
 
-from paperradar.cli import main
 from paperradar.rank.search import keyword_search
-from paperradar.app import Radar
-from paperradar.store import open_store
 
 PAPERS = [
     {"id": "q-graph", "title": "Graph neural networks", "abstract": "A graph neural network for molecules.",
@@ -40,14 +37,8 @@ for n, p in enumerate(PAPERS):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("query")
-    src = tmp / "papers.jsonl"
-    src.write_text("".join(json.dumps(p) + "\n" for p in PAPERS), encoding="utf-8")
-    db = tmp / "query.db"
-    assert main(["--db", str(db), "import", "--no-embed", str(src), "--no-progress"]) == 0
-    s = open_store(str(db))
-    yield Radar(s)
-    s.close()
+    with imported_radar(PAPERS, tmp_path_factory.mktemp("query")) as radar:
+        yield radar
 
 
 def find(store, query: str) -> list[str]:  # type: ignore[no-untyped-def]

@@ -183,27 +183,17 @@ def fuzzed(request, web_store, web_db, tmp_path_factory):
     """A copy of the web database on each backend (the SQLite file, or a clone of the PostgreSQL slice),
     signed in as an admin with an API token: the fuzzer reaches every route that needs an account (and
     writes there: votes, comments, library, follows, submissions)."""
-    from community_fixtures import add_member, copy_db
+    from community_fixtures import add_member, database_on, opened
 
     from paperradar.app import Radar
-    from paperradar.store import open_store
     from paperradar.web import create_app
 
-    pg, name = (request.getfixturevalue("pg_server"), "") if on_postgresql(web_store) else (None, "")
-    if pg:
-        name = pg.clone(request.getfixturevalue("pg_slice"))
-        store = open_store(pg.url(name))
-    else:
-        store = open_store(str(copy_db(web_db, tmp_path_factory.mktemp("fuzz"))))
-    member = add_member(store, "fuzzer@example.org", admin=True, name="Fuzzer")
-    with store.write() as conn:  # an id no fuzzed DELETE /api/me/tokens/{id} is likely to name
-        conn.execute("UPDATE api_tokens SET id = 48151623 WHERE user = ?", (member.user.id,))
-    yield create_app(Radar(store)), member
-    if pg:
-        store.dispose()
-        pg.drop(name)
-    else:
-        store.close()
+    backend = "postgresql" if on_postgresql(web_store) else "sqlite"
+    with database_on(request, web_db, tmp_path_factory.mktemp("fuzz"), backend) as where, opened(where) as store:
+        member = add_member(store, "fuzzer@example.org", admin=True, name="Fuzzer")
+        with store.write() as conn:  # an id no fuzzed DELETE /api/me/tokens/{id} is likely to name
+            conn.execute("UPDATE api_tokens SET id = 48151623 WHERE user = ?", (member.user.id,))
+        yield create_app(Radar(store)), member
 
 
 def test_schemathesis_finds_no_failure_in_any_operation(client, fuzzed, capsys, tmp_path) -> None:

@@ -8,7 +8,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from paperradar.app import Radar
 from paperradar.cli import main
-from paperradar.store import SQLiteStore, open_store
+from paperradar.store import SQLiteStore, on_server, open_store
 from paperradar.web import create_app
 
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'"
@@ -93,12 +93,10 @@ def web_store(request: pytest.FixtureRequest, web_db: slice_db.SliceDB) -> Itera
     ``web_store.path`` is what ``--db`` takes for the same data (a file path, or the URL without its password:
     the embedded server needs none)."""
     if request.param == "postgresql":
-        server = request.getfixturevalue("pg_server")
-        name = server.clone(request.getfixturevalue("pg_slice"))
-        pg = open_store(server.url(name))
-        yield pg  # type: ignore[misc]
-        pg.dispose()  # type: ignore[attr-defined]
-        server.drop(name)
+        with request.getfixturevalue("pg_server").copy_of(request.getfixturevalue("pg_slice")) as url:
+            pg = open_store(url)
+            yield pg  # type: ignore[misc]
+            pg.dispose()  # type: ignore[attr-defined]
         return
     store = open_store(str(web_db.path))
     yield store
@@ -107,24 +105,44 @@ def web_store(request: pytest.FixtureRequest, web_db: slice_db.SliceDB) -> Itera
 
 def on_postgresql(store: Any) -> bool:
     """Whether ``store`` (a :func:`web_store`) is the PostgreSQL one."""
-    return str(store.path).startswith("postgresql://")
+    return on_server(str(store.path))
+
+
+def copy_db(web_db: slice_db.SliceDB, target: Path) -> Path:
+    """The web tests' database and its index folders, copied into ``target``."""
+    source = Path(web_db.path)
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.parent.iterdir():
+        if item.name.startswith(source.name) or item.is_dir():
+            dest = target / item.name
+            if item.is_dir():
+                shutil.copytree(item, dest, dirs_exist_ok=True)
+            else:
+                shutil.copy2(item, dest)
+    return target / source.name
+
+
+@contextmanager
+def database_on(request: pytest.FixtureRequest, web_db: slice_db.SliceDB, folder: Path,
+                backend: str | None = None) -> Iterator[Path | str]:
+    """A copy of the web slice on ``backend`` (the fixture's param by default), dropped afterwards: the
+    SQLite file copied into ``folder``, or a PostgreSQL copy of web_fixtures.pg_slice; what ``--db`` takes."""
+    backend = backend or request.param
+    if backend == "postgresql":
+        with request.getfixturevalue("pg_server").copy_of(request.getfixturevalue("pg_slice")) as url:
+            yield url
+        return
+    yield copy_db(web_db, folder)
 
 
 @pytest.fixture
 def web_copy(request: pytest.FixtureRequest, web_store: SQLiteStore, web_db: slice_db.SliceDB,
              tmp_path: Path) -> Iterator[str]:
     """A private copy of the web slice on :func:`web_store`'s backend, for a test whose server writes to it
-    (``serve --embed``): its ``--db``. The SQLite file with its index folder, or a clone of :func:`pg_slice`."""
-    if on_postgresql(web_store):
-        server = request.getfixturevalue("pg_server")
-        name = server.clone(request.getfixturevalue("pg_slice"))
-        yield server.url(name)
-        server.drop(name)
-        return
-    db = tmp_path / "copy.db"
-    shutil.copy(web_db.path, db)
-    shutil.copytree(f"{web_db.path}.index", f"{db}.index")
-    yield str(db)
+    (``serve --embed``): its ``--db`` (:func:`database_on`)."""
+    backend = "postgresql" if on_postgresql(web_store) else "sqlite"
+    with database_on(request, web_db, tmp_path / "copy", backend) as where:
+        yield str(where)
 
 
 @pytest.fixture(scope="session")
