@@ -17,6 +17,7 @@ import pytest
 from helpers import imported_radar
 
 from paperradar.app import Radar
+from paperradar.index import keyword
 from paperradar.index.query import parse
 from paperradar.rank.search import keyword_search
 from paperradar.store import Filters
@@ -155,3 +156,115 @@ def test_author_filter_with_a_phrase_never_joins_two_authors(radar: Radar) -> No
     hits = radar.keyword.search(parse("state-of-the-art"), Filters(author="Yang Liu"), limit=50)
     ids = {r["id"] for r in radar.store.rows([h.rowid for h in hits]).values()}
     assert ids == {"p-sota"}  # p-sota-spaced has "Wei Yang" and "Liu Chen"; p-mbrl has "Liu Yang"
+
+
+HALF_QUERIES = [
+    "state-of-the-art", '"large language models" reasoning', 'LLM OR "large language model"',
+    "model-based reinforcement learning", '"graph neural" OR "neural graph"',
+    'graph-neural -"neural graph"', 'abstract:"state of the art"', '"graph neural network"',
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(category="cs.LG"), Filters(author="Yang Liu")])
+@pytest.mark.parametrize("mode", ["all", "any"])
+@pytest.mark.parametrize("query", HALF_QUERIES)
+def test_a_phrase_searched_in_two_halves_finds_what_the_whole_index_finds(
+    radar: Radar, monkeypatch: pytest.MonkeyPatch, query: str, mode: str, filters: Filters
+) -> None:
+    """From ``SPLIT_MIN`` papers a query with a phrase is searched as the papers up to the middle
+    day and those after, at once (keyword.py ``_search_halves``). Here the threshold is lowered
+    so that this small index is split, at every day as the middle (one paper a day, June 1st
+    to 21st): the hits, their scores and each page must be those of one search over the whole index."""
+    index = radar.keyword
+    monkeypatch.setattr(keyword, "SPLIT_MIN", 1)
+    monkeypatch.setattr(keyword, "SPLIT_SHARE", 0.0)
+    split = []
+    real = index._search_halves
+    monkeypatch.setattr(index, "_search_halves", lambda *a, **k: split.append(a[-1]) or real(*a, **k))
+    parsed = parse(query)
+    whole = index.search(parsed, filters, limit=50, mode=mode, halves=False)
+    for middle in range(20250531, 20250622):
+        monkeypatch.setattr(index, "_count_middle", lambda middle=middle: middle)
+        monkeypatch.setattr(index, "_middle", None)
+        halves = index.search(parsed, filters, limit=50, mode=mode)
+        assert split[-1] == middle
+        assert {h.rowid: h.score for h in halves} == pytest.approx({h.rowid: h.score for h in whole})
+        assert [h.score for h in halves] == pytest.approx([h.score for h in whole])  # best first
+        for offset, limit in [(0, 1), (1, 2), (2, 5)]:
+            page = index.search(parsed, filters, limit=limit, offset=offset, mode=mode)
+            assert [h.score for h in page] == pytest.approx([h.score for h in whole][offset : offset + limit])
+
+
+def test_the_middle_day_halves_the_papers(radar: Radar, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keyword, "SPLIT_MIN", 1)
+    assert radar.keyword._count_middle() == 20250611  # 21 papers, one a day from June 1st: the 11th
+    monkeypatch.setattr(keyword, "SPLIT_MIN", len(PAPERS) + 1)
+    assert radar.keyword._count_middle() is None  # too few papers to split
+
+
+def test_only_a_lone_search_with_a_common_phrase_is_split(radar: Radar, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split: a phrase each of whose words is in at least ``SPLIT_SHARE`` of the papers ("state" and
+    "art" are in 3 of the 21 here). Not split: no such phrase (none, a rarer one, one excluded
+    only), a date filter (its own range), a search while another of this index runs (the cores
+    are taken: splitting would only add work), an index under ``SPLIT_MIN`` papers."""
+    index = radar.keyword
+    monkeypatch.setattr(keyword, "SPLIT_MIN", 1)
+    monkeypatch.setattr(keyword, "SPLIT_SHARE", 3 / 21)
+    monkeypatch.setattr(index, "_middle", None)
+    split = []
+    real = index._search_halves
+    monkeypatch.setattr(index, "_search_halves", lambda *a, **k: split.append(a) or real(*a, **k))
+    sota = parse("state-of-the-art")
+    index.search(parse("graph neural"), limit=5)
+    index.search(parse('graph -"state of the art"'), limit=5)
+    index.search(parse("model-based reinforcement learning"), limit=5)  # "based" is in 2 papers
+    index.search(sota, Filters(since="2025-06-02"), limit=5)
+    index.search(sota, limit=5, halves=False)
+    monkeypatch.setattr(index, "_searching", 1)  # another search is running
+    index.search(sota, limit=5)
+    assert split == []
+    monkeypatch.setattr(index, "_searching", 0)
+    index.search(sota, limit=5)
+    index.search(parse('reasoning OR "state of the art"'), limit=5)
+    assert len(split) == 2
+    monkeypatch.setattr(keyword, "SPLIT_SHARE", 4 / 21)
+    index.search(sota, limit=5)
+    assert len(split) == 2
+    monkeypatch.setattr(keyword, "SPLIT_SHARE", 0.0)
+    monkeypatch.setattr(keyword, "SPLIT_MIN", len(PAPERS) + 1)
+    monkeypatch.setattr(index, "_middle", None)
+    index.search(sota, limit=5)
+    assert len(split) == 2
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(author="Yang Liu")])
+@pytest.mark.parametrize("mode", ["all", "any"])
+@pytest.mark.parametrize("query", [*HALF_QUERIES, "graph-neur* molecules", "title:reasoning large-language-model",
+                                   "stress-patterns verse", '"state of the art" tracking', '"neural network" graph',
+                                   '"message passing" graph molecules', "graph-neural network molecules -reversed"])
+def test_a_rarer_word_inside_a_phrase_changes_no_hit_and_no_score(
+    radar: Radar, monkeypatch: pytest.MonkeyPatch, query: str, mode: str, filters: Filters
+) -> None:
+    """A required word rarer than a phrase's words goes inside the phrase's query, scoring nothing
+    (keyword.py ``_rarer_words``: the phrase then checks positions only where the word is): the
+    hits and scores must be those of the phrase and the word ANDed side by side."""
+    index = radar.keyword
+    parsed = parse(query)
+    inside = index.search(parsed, filters, limit=50, mode=mode, halves=False)
+    monkeypatch.setattr(index, "_rarer_words", lambda *a: [])
+    side_by_side = index.search(parsed, filters, limit=50, mode=mode, halves=False)
+    assert {h.rowid: h.score for h in inside} == pytest.approx({h.rowid: h.score for h in side_by_side})
+
+
+def test_only_rarer_required_words_go_inside_a_phrase(radar: Radar) -> None:
+    """In the abstracts, "tracking" (1 paper) is rarer than each word of "state of the art" (3 or
+    more): inside; "graph" (4) is not rarer than "network" (3); a word in an OR is not required."""
+    index, searcher = radar.keyword, radar.keyword.index.searcher()
+    parsed = parse('"state of the art" tracking')
+    assert len(index._rarer_words(searcher, parsed.must[0], parsed.must)) == 1
+    assert index._rarer_words(searcher, parsed.must[1], parsed.must) == []  # a word, not a phrase
+    parsed = parse('"neural network" graph')
+    assert index._rarer_words(searcher, parsed.must[0], parsed.must) == []
+    parsed = parse('"state of the art" tracking OR graph')
+    assert index._rarer_words(searcher, parsed.must[0], parsed.must) == []
+    assert {r["id"] for r in keyword_search(radar, '"state of the art" tracking', limit=50)} >= {"p-sota-spaced"}

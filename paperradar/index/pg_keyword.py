@@ -136,8 +136,12 @@ class PgKeywordIndex:
     # -- reading ----------------------------------------------------------------
 
     def search(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int = 10, offset: int = 0,
-               mode: str = "all", within: list[int] | None = None) -> list[Hit]:
-        """Top hits for a parsed query (``all`` clauses required, or ``any``); only rowids ``within``."""
+               mode: str = "all", within: list[int] | None = None, halves: bool = True) -> list[Hit]:
+        """Top hits for a parsed query (``all`` clauses required, or ``any``); only rowids ``within``.
+
+        ``halves`` is the tantivy index's (splitting a slow query across two cores);
+        the PostgreSQL server plans its own work, so it is accepted and not used.
+        """
         query = self.tsquery(parsed, mode)
         if query is None or limit <= 0 or (within is not None and not within):
             return []

@@ -87,9 +87,9 @@ def _keyword_hits(radar: Radar, parsed: ParsedQuery, filters: Filters | None, wa
     # A long question rarely has every word in one paper, so its fill-in search
     # starts at once, beside the all-words one, instead of after it.
     early = None
-    if parsed.size >= EARLY_FILL:
-        early = radar.pool.submit(index.search, parsed, filters, limit=2 * want, mode="any")
-    hits = index.search(parsed, filters, limit=want, mode="all")
+    if parsed.size >= EARLY_FILL:  # two searches at once: neither is split in halves on top of that
+        early = radar.pool.submit(index.search, parsed, filters, limit=2 * want, mode="any", halves=False)
+    hits = index.search(parsed, filters, limit=want, mode="all", halves=early is None)
     if len(hits) < want and fill:
         seen = {h.rowid for h in hits}
         more = early.result() if early else index.search(parsed, filters, limit=want + len(hits), mode="any")
