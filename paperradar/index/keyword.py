@@ -54,7 +54,8 @@ _TEXT_FIELDS = ("title", "abstract", "authors")
 _PREFIX_FIELD = {"title": "words", "abstract": "words"}
 MIN_PREFIX = 2  # "a*" would expand to most of the vocabulary: read it as the word "a"
 # A query is searched as two halves at once (see _search_halves) from SPLIT_MIN papers, when it holds a
-# phrase each of whose words is in at least SPLIT_SHARE of them (below that, splitting gained nothing).
+# phrase whose positions are checked in at least SPLIT_SHARE of them (see _middle_day; below that,
+# splitting gained nothing).
 SPLIT_MIN = 200_000
 SPLIT_SHARE = 0.15
 
@@ -233,7 +234,7 @@ class KeywordIndex:
     ) -> list[Hit]:
         """Top hits for a parsed query: ``all`` clauses required, or ``any`` of them; only rowids ``within``.
 
-        ``halves``: a slow query (a phrase, at ``SPLIT_MIN`` papers or more) is
+        ``halves``: a slow query (a phrase of common words, ``SPLIT_MIN`` papers or more) is
         searched as two halves at once (see :meth:`_search_halves`) when no other
         search of this index is running: a second core is then likely idle, and
         when it is not, splitting only adds work (each half costs about 70 % of
