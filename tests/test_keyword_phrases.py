@@ -165,29 +165,38 @@ HALF_QUERIES = [
 ]  # fmt: skip
 
 
+@pytest.fixture
+def split_days(radar: Radar, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The middle day of each search split in halves from now on, with ``SPLIT_MIN`` lowered so that
+    this small index can be split."""
+    index = radar.keyword
+    monkeypatch.setattr(keyword, "SPLIT_MIN", 1)
+    monkeypatch.setattr(index, "_middle", None)
+    days: list[int] = []
+    real = index._search_halves
+    monkeypatch.setattr(index, "_search_halves", lambda *a, **k: days.append(a[-1]) or real(*a, **k))
+    return days
+
+
 @pytest.mark.parametrize("filters", [Filters(), Filters(category="cs.LG"), Filters(author="Yang Liu")])
 @pytest.mark.parametrize("mode", ["all", "any"])
 @pytest.mark.parametrize("query", HALF_QUERIES)
 def test_a_phrase_searched_in_two_halves_finds_what_the_whole_index_finds(
-    radar: Radar, monkeypatch: pytest.MonkeyPatch, query: str, mode: str, filters: Filters
+    radar: Radar, monkeypatch: pytest.MonkeyPatch, split_days: list[int], query: str, mode: str, filters: Filters
 ) -> None:
     """From ``SPLIT_MIN`` papers a query with a phrase is searched as the papers up to the middle
     day and those after, at once (keyword.py ``_search_halves``). Here the threshold is lowered
     so that this small index is split, at every day as the middle (one paper a day, June 1st
     to 21st): the hits, their scores and each page must be those of one search over the whole index."""
     index = radar.keyword
-    monkeypatch.setattr(keyword, "SPLIT_MIN", 1)
     monkeypatch.setattr(keyword, "SPLIT_SHARE", 0.0)
-    split = []
-    real = index._search_halves
-    monkeypatch.setattr(index, "_search_halves", lambda *a, **k: split.append(a[-1]) or real(*a, **k))
     parsed = parse(query)
     whole = index.search(parsed, filters, limit=50, mode=mode, halves=False)
     for middle in range(20250531, 20250622):
         monkeypatch.setattr(index, "_count_middle", lambda middle=middle: middle)
         monkeypatch.setattr(index, "_middle", None)
         halves = index.search(parsed, filters, limit=50, mode=mode)
-        assert split[-1] == middle
+        assert split_days[-1] == middle
         assert {h.rowid: h.score for h in halves} == pytest.approx({h.rowid: h.score for h in whole})
         assert [h.score for h in halves] == pytest.approx([h.score for h in whole])  # best first
         for offset, limit in [(0, 1), (1, 2), (2, 5)]:
@@ -202,18 +211,15 @@ def test_the_middle_day_halves_the_papers(radar: Radar, monkeypatch: pytest.Monk
     assert radar.keyword._count_middle() is None  # too few papers to split
 
 
-def test_only_a_lone_search_with_a_common_phrase_is_split(radar: Radar, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_a_lone_search_with_a_common_phrase_is_split(
+    radar: Radar, monkeypatch: pytest.MonkeyPatch, split_days: list[int]
+) -> None:
     """Split: a phrase each of whose words is in at least ``SPLIT_SHARE`` of the papers ("state" and
     "art" are in 3 of the 21 here). Not split: no such phrase (none, a rarer one, one excluded
     only), a date filter (its own range), a search while another of this index runs (the cores
     are taken: splitting would only add work), an index under ``SPLIT_MIN`` papers."""
     index = radar.keyword
-    monkeypatch.setattr(keyword, "SPLIT_MIN", 1)
     monkeypatch.setattr(keyword, "SPLIT_SHARE", 3 / 21)
-    monkeypatch.setattr(index, "_middle", None)
-    split = []
-    real = index._search_halves
-    monkeypatch.setattr(index, "_search_halves", lambda *a, **k: split.append(a) or real(*a, **k))
     sota = parse("state-of-the-art")
     index.search(parse("graph neural"), limit=5)
     index.search(parse('graph -"state of the art"'), limit=5)
@@ -222,19 +228,19 @@ def test_only_a_lone_search_with_a_common_phrase_is_split(radar: Radar, monkeypa
     index.search(sota, limit=5, halves=False)
     monkeypatch.setattr(index, "_searching", 1)  # another search is running
     index.search(sota, limit=5)
-    assert split == []
+    assert split_days == []
     monkeypatch.setattr(index, "_searching", 0)
     index.search(sota, limit=5)
     index.search(parse('reasoning OR "state of the art"'), limit=5)
-    assert len(split) == 2
+    assert len(split_days) == 2
     monkeypatch.setattr(keyword, "SPLIT_SHARE", 4 / 21)
     index.search(sota, limit=5)
-    assert len(split) == 2
+    assert len(split_days) == 2
     monkeypatch.setattr(keyword, "SPLIT_SHARE", 0.0)
     monkeypatch.setattr(keyword, "SPLIT_MIN", len(PAPERS) + 1)
     monkeypatch.setattr(index, "_middle", None)
     index.search(sota, limit=5)
-    assert len(split) == 2
+    assert len(split_days) == 2
 
 
 @pytest.mark.parametrize("filters", [Filters(), Filters(author="Yang Liu")])

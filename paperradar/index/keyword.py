@@ -306,10 +306,13 @@ class KeywordIndex:
             return None
         searcher = self.index.searcher()
         common = SPLIT_SHARE * searcher.num_docs
+        # A phrase's positions are checked in the papers holding its rarest word, or, for a required
+        # phrase, the rarest required word that goes inside it (see _rarer_words) if one is rarer still.
         required = _required(parsed, mode)
+        inside = [_doc_freq(searcher, o) for o in required if _word(o)]
         rest = [c for c in parsed.must if c not in required] + [c for group in parsed.any_of for c in group]
-        checked = [(c, required) for c in required] + [(c, []) for c in rest]
-        slow = any(_phrase(c) and _rarest(searcher, c, others) >= common for c, others in checked)
+        phrases = [(c, inside) for c in required if _phrase(c)] + [(c, []) for c in rest if _phrase(c)]
+        slow = any(min([_doc_freq(searcher, c), *words]) >= common for c, words in phrases)
         return self._middle[1] if slow else None
 
     def _count_middle(self) -> int | None:
@@ -492,8 +495,8 @@ class KeywordIndex:
         """
         if searcher is None or not _phrase(clause):
             return []
-        own = _rarest(searcher, clause, [])
-        rarer = [o for o in required if o is not clause and _word(o) and _rarest(searcher, o, []) < own]
+        own = _doc_freq(searcher, clause)
+        rarer = [o for o in required if o is not clause and _word(o) and _doc_freq(searcher, o) < own]
         return _within_phrases([q for q in (self._clause(o) for o in rarer) if q is not None])
 
     def _filters(self, f: Filters) -> list[tantivy.Query]:
@@ -529,8 +532,7 @@ class KeywordIndex:
 
     def _field_query(self, name: str, clause: Clause, inner: list[tantivy.Query] | None = None) -> tantivy.Query | None:
         """A clause in one field: a word, a prefix, or a phrase (ANDed with ``inner``, if any)."""
-        analyzer = _PLAIN if (name == "authors" or clause.prefix) else _STEMMED
-        tokens = analyzer.analyze(clause.text)
+        tokens = _tokens(name, clause)
         if not tokens:
             return None
         if clause.prefix and len(tokens) == 1 and len(tokens[0]) >= MIN_PREFIX:
@@ -592,10 +594,15 @@ def _required(parsed: ParsedQuery, mode: str) -> list[Clause]:
     return [c for c in parsed.must if mode == "all" or c.field]
 
 
-def _words(clause: Clause) -> list[str]:
-    """A clause's words as its field indexes them (the abstract's, for a clause over every field)."""
-    plain = clause.field == "authors" or clause.prefix
+def _tokens(field: str, clause: Clause) -> list[str]:
+    """A clause's words as field ``field`` indexes them (names and prefixes unstemmed)."""
+    plain = field == "authors" or clause.prefix
     return (_PLAIN if plain else _STEMMED).analyze(clause.text)
+
+
+def _words(clause: Clause) -> list[str]:
+    """A clause's words in its field (the abstract's, for a clause over every field)."""
+    return _tokens(clause.field or "abstract", clause)
 
 
 def _phrase(clause: Clause) -> bool:
@@ -607,12 +614,11 @@ def _word(clause: Clause) -> bool:
     return not clause.prefix and len(_words(clause)) == 1
 
 
-def _rarest(searcher: tantivy.Searcher, clause: Clause, others: list[Clause]) -> int:
-    """How many papers hold the rarest word of ``clause`` and of the single words among ``others``
-    (each in its field; the abstract for a clause over every field): for a phrase with the other
-    required words inside it (:meth:`KeywordIndex._rarer_words`), the papers whose positions it checks."""
-    words = [(c.field or "abstract", w) for c in [clause, *others] if c is clause or _word(c) for w in _words(c)]
-    return min((searcher.doc_freq(field, word) for field, word in words), default=0)
+def _doc_freq(searcher: tantivy.Searcher, clause: Clause) -> int:
+    """How many papers hold the clause's rarest word, in its field (the abstract, for a clause over
+    every field)."""
+    field = clause.field or "abstract"
+    return min((searcher.doc_freq(field, word) for word in _words(clause)), default=0)
 
 
 def _rowids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[int]:
